@@ -1,0 +1,8 @@
+"""gankit: train generative adversarial networks with PyTorch, and measure them exactly."""
+
+__version__ = "0.1.0"
+
+from gankit.config import Config, resolve_config  # noqa: E402
+from gankit.run import Run, resume, train  # noqa: E402
+
+__all__ = ["Config", "Run", "__version__", "resolve_config", "resume", "train"]

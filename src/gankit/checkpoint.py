@@ -1,0 +1,89 @@
+"""Checkpoints: complete, versioned, written atomically and loaded without running code."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gankit.errors import GankitError
+
+FORMAT_VERSION = 1
+PREFIX, SUFFIX = "step_", ".pt"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, flush it to disk, then rename over.
+
+    A crash at any moment leaves either the old file or the new one, never a torn one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def checkpoint_path(folder: Path, step: int) -> Path:
+    return folder / f"{PREFIX}{step:08d}{SUFFIX}"
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """Checkpoints in ``folder``, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p.name[len(PREFIX):-len(SUFFIX)].isdigit())
+
+
+def save_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
+    """Save ``payload`` for ``step`` and delete all but the newest ``keep`` checkpoints."""
+    buffer = io.BytesIO()
+    torch.save({"format_version": FORMAT_VERSION, **payload}, buffer)
+    path = checkpoint_path(folder, step)
+    atomic_write_bytes(path, buffer.getvalue())
+    for old in list_checkpoints(folder)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Load with ``weights_only=True``: a file that needs arbitrary code is refused, not run."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise GankitError(f"checkpoint '{path}' does not exist") from None
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GankitError(f"checkpoint '{path}' was refused: it is not a plain gankit checkpoint "
+                          f"(loading it would need to run code: {first})") from None
+    except Exception as exc:  # torch raises several types for truncated or corrupt files
+        raise GankitError(f"checkpoint '{path}' is corrupt or truncated ({type(exc).__name__}: "
+                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''})") from None
+    if not isinstance(state, dict) or "format_version" not in state:
+        raise GankitError(f"checkpoint '{path}' is not a gankit checkpoint")
+    if state["format_version"] != FORMAT_VERSION:
+        raise GankitError(f"checkpoint '{path}' has format version {state['format_version']}; "
+                          f"this gankit reads version {FORMAT_VERSION}")
+    return state
+
+
+def latest_checkpoint(folder: Path) -> Path:
+    found = list_checkpoints(folder)
+    if not found:
+        raise GankitError(f"no checkpoint in '{folder}' (expected {PREFIX}NNNNNNNN{SUFFIX} files)")
+    return found[-1]

@@ -1,0 +1,165 @@
+"""The ``gankit`` command: a thin layer that turns arguments into calls of the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from gankit import __version__
+from gankit.checkpoint import atomic_write_bytes
+from gankit.config import PRESETS, parse_override, resolve_config, shortcut_overrides
+from gankit.errors import GankitError
+from gankit.objectives import OBJECTIVES
+from gankit.run import Run, resume, train
+from gankit.tasks import TASKS
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gankit", description="Train generative adversarial networks and measure them exactly.")
+    parser.add_argument("--version", action="version", version=f"gankit {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("train", parents=[common], help="train a GAN (default: the parabola task)",
+                            description="Train a GAN. Settings come from a preset, then --config, "
+                            "then the flags; the resolved config is saved in the run folder.")
+    p.add_argument("--data", choices=TASKS.names(), help="dataset (default: parabola)")
+    p.add_argument("--preset", default="default", choices=list(PRESETS),
+                   help="starting settings: 'default' (tuned) or 'seed' (the seed document's "
+                   "program); default: %(default)s")
+    p.add_argument("--loss", choices=OBJECTIVES.names(), help="objective")
+    p.add_argument("--steps", type=_positive_int, help="training iterations")
+    p.add_argument("--batch-size", type=_positive_int, help="real and fake samples per step")
+    p.add_argument("--d-steps", type=_positive_int, help="discriminator steps per generator step (k)")
+    p.add_argument("--lr", type=float, help="learning rate of both networks")
+    p.add_argument("--lr-g", type=float, help="generator learning rate")
+    p.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    p.add_argument("--ema", type=float, help="decay of the generator's weight average (0 = off)")
+    p.add_argument("--seed", type=int, help="random seed of the run")
+    p.add_argument("--device", help="cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=int, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--name", help="run name (default folder: runs/NAME-TIMESTAMP)")
+    p.add_argument("--config", metavar="FILE.toml", help="a config file, e.g. a run's config.toml")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any config key, e.g. --set model.g_hidden=[256,256] (repeatable)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME-TIMESTAMP)")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    p.add_argument("--live", action="store_true", help="show the figure updating in a window")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = commands.add_parser("sample", parents=[common], help="write generated samples to a file")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--n", type=_positive_int, default=1000, help="how many (default: %(default)s)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv")
+    p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
+
+    p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--n", type=_positive_int, help="generated samples (default: the run's eval size)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = commands.add_parser("plot", parents=[common], help="redraw a run's figures")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    return parser
+
+
+def _print_metrics(metrics: dict) -> None:
+    for key, value in metrics.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        print(f"  {key:<18} {shown}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    common = {"progress": not args.quiet, "live": args.live, "figures": not args.no_figures}
+    if args.resume:
+        run = resume(args.resume, steps=args.steps, **common)
+    else:
+        overrides = shortcut_overrides(
+            data=args.data, loss=args.loss, steps=args.steps, batch_size=args.batch_size,
+            d_steps=args.d_steps, lr=args.lr, lr_g=args.lr_g, lr_d=args.lr_d, ema=args.ema,
+            seed=args.seed, device=args.device, threads=args.threads, name=args.name)
+        overrides += [parse_override(item) for item in args.set]
+        config = resolve_config(args.preset, args.config, overrides)
+        run = train(config, out=args.out, overwrite=args.overwrite, **common)
+    print(f"trained {run.summary['step']} steps in {time.perf_counter() - started:.1f} s; "
+          f"run folder: {run.path}")
+    _print_metrics(run.summary)
+    if not args.no_figures:
+        print(f"figures: {run.folder.figures}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix not in (".npy", ".csv"):
+        raise GankitError(f"--out must end in .npy or .csv, got '{out.name}'")
+    if not out.parent.is_dir():
+        raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
+    samples = Run.load(args.run_dir).sample(args.n, args.seed)
+    if out.suffix == ".npy":
+        import io
+
+        buffer = io.BytesIO()
+        np.save(buffer, samples)
+        data = buffer.getvalue()
+    else:
+        lines = [",".join(f"{v:.7g}" for v in row) for row in samples]
+        data = ("\n".join(lines) + "\n").encode()
+    try:
+        atomic_write_bytes(out, data)
+    except OSError as exc:
+        raise GankitError(f"cannot write '{out}': {exc.strerror}") from None
+    print(f"wrote {args.n} samples of size {samples.shape[1]} to {out}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    run = Run.load(args.run_dir)
+    metrics = run.evaluate(args.n)
+    if args.json:
+        print(json.dumps({"step": run.trainer.step_count, **metrics}, indent=2))
+    else:
+        print(f"{run.path} at step {run.trainer.step_count}:")
+        _print_metrics(metrics)
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    for path in Run.load(args.run_dir).plot():
+        print(path)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "plot": cmd_plot}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GankitError as exc:
+        if args.debug:
+            raise
+        print(f"gankit: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,297 @@
+"""Run configuration: dataclasses, TOML round trip, validation and presets.
+
+A config fully describes a run: ``config.toml`` in a run folder is the resolved config, and
+``gankit train --config that/config.toml`` repeats the run exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from gankit.errors import GankitError, did_you_mean
+
+
+@dataclass
+class DataConfig:
+    name: str = "parabola"
+    params: dict[str, Any] = field(default_factory=dict)  # task parameters, beside ``name``
+
+
+@dataclass
+class ModelConfig:
+    noise_dim: int = 5
+    g_hidden: list[int] = field(default_factory=lambda: [128])
+    d_hidden: list[int] = field(default_factory=lambda: [128])
+    activation: str = "relu"
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 401
+    batch_size: int = 64
+    loss: str = "minimax"
+    d_steps: int = 1  # k in Algorithm 1
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    betas_g: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    betas_d: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    eps: float = 1e-8
+    ema: float = 0.0  # decay of the generator's weight average; 0 turns it off
+    threads: int = 0  # torch intra-op threads; 0 leaves torch's default
+
+
+@dataclass
+class LogConfig:
+    log_every: int = 10
+    eval_every: int = 100
+    eval_samples: int = 16384
+    snapshot_every: int = 100
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 2
+
+
+@dataclass
+class Config:
+    name: str = ""
+    seed: int = 0
+    device: str = "cpu"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["data"] = {"name": self.data.name, **self.data.params}
+        return out
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def validate(self) -> Config:
+        """Check ranges and names; raise GankitError naming the first problem."""
+        from gankit.models import ACTIVATIONS
+        from gankit.objectives import OBJECTIVES
+        from gankit.tasks import make_task
+
+        positive = {
+            "train.steps": self.train.steps,
+            "train.batch_size": self.train.batch_size,
+            "train.d_steps": self.train.d_steps,
+            "train.lr_g": self.train.lr_g,
+            "train.lr_d": self.train.lr_d,
+            "train.eps": self.train.eps,
+            "model.noise_dim": self.model.noise_dim,
+            "log.log_every": self.log.log_every,
+            "log.eval_every": self.log.eval_every,
+            "log.eval_samples": self.log.eval_samples,
+            "log.snapshot_every": self.log.snapshot_every,
+            "log.checkpoint_every": self.log.checkpoint_every,
+            "log.keep_checkpoints": self.log.keep_checkpoints,
+        }
+        for key, value in positive.items():
+            if not value > 0:
+                raise GankitError(f"{key} must be positive, got {value}")
+        for key, betas in {"train.betas_g": self.train.betas_g, "train.betas_d": self.train.betas_d}.items():
+            if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+                raise GankitError(f"{key} must be two numbers in [0, 1), got {betas}")
+        if not 0 <= self.train.ema < 1:
+            raise GankitError(f"train.ema must be in [0, 1) (0 turns it off), got {self.train.ema}")
+        if self.train.threads < 0:
+            raise GankitError(f"train.threads must be 0 (torch's default) or more, got {self.train.threads}")
+        widths_by_key = {"model.g_hidden": self.model.g_hidden, "model.d_hidden": self.model.d_hidden}
+        for key, widths in widths_by_key.items():
+            if not all(w > 0 for w in widths):
+                raise GankitError(f"{key} must list positive layer widths, got {widths}")
+        if not (self.device == "cpu" or self.device == "cuda" or self.device.startswith("cuda:")):
+            raise GankitError(f"device must be 'cpu', 'cuda' or 'cuda:N', got '{self.device}'")
+        OBJECTIVES.get(self.train.loss)
+        ACTIVATIONS.get(self.model.activation)
+        make_task(self.data.name, self.data.params)
+        return self
+
+
+def _check_type(key: str, value: Any, annotation: Any) -> Any:
+    """Return ``value`` converted to ``annotation`` (ints accepted as floats) or raise."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        (item_type,) = typing.get_args(annotation)
+        if not isinstance(value, list):
+            raise GankitError(f"{key} must be a list of {item_type.__name__}, got {value!r}")
+        return [_check_type(f"{key}[{i}]", v, item_type) for i, v in enumerate(value)]
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(annotation, type) and (
+        not isinstance(value, annotation) or (isinstance(value, bool) and annotation is not bool)
+    ):
+        raise GankitError(f"{key} must be of type {annotation.__name__}, got {value!r}")
+    return value
+
+
+def _section_from_dict(cls: type, values: dict[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in values.items():
+        full = f"{prefix}{key}"
+        if key not in names:
+            raise GankitError(f"unknown config key '{full}'{did_you_mean(key, names)}; "
+                              f"accepted in this section: {', '.join(names)}")
+        annotation = hints[key]
+        if dataclasses.is_dataclass(annotation):
+            if not isinstance(value, dict):
+                raise GankitError(f"config key '{full}' must be a table ([{full}])")
+            kwargs[key] = _section_from_dict(annotation, value, f"{full}.")
+        else:
+            kwargs[key] = _check_type(full, value, annotation)
+    return cls(**kwargs)
+
+
+def config_from_dict(values: dict[str, Any]) -> Config:
+    values = dict(values)
+    data = values.pop("data", {})
+    if not isinstance(data, dict):
+        raise GankitError("config key 'data' must be a table ([data])")
+    data = dict(data)
+    name = data.pop("name", DataConfig.name)
+    if not isinstance(name, str):
+        raise GankitError(f"data.name must be a string, got {name!r}")
+    config = _section_from_dict(Config, values, "")
+    config.data = DataConfig(name, data)
+    return config
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict update: tables merge, everything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GankitError(f"config file '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GankitError(f"cannot read config file '{path}': {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GankitError(f"config file '{path}' is not valid TOML: {exc}") from None
+
+
+def parse_override(assignment: str) -> dict[str, Any]:
+    """``'train.lr_g=2e-4'`` -> ``{'train': {'lr_g': 0.0002}}``; the value is parsed as TOML."""
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise GankitError(f"--set takes KEY=VALUE (e.g. train.lr_g=2e-4), got '{assignment}'")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()  # a bare word is a string: --set data.name=parabola
+    return _nested(key.strip(), value)
+
+
+# Shortcuts: the most used settings by a short name, shared by the CLI flags and ``train()``.
+SHORTCUTS = {
+    "data": "data.name",
+    "steps": "train.steps",
+    "batch_size": "train.batch_size",
+    "loss": "train.loss",
+    "lr_g": "train.lr_g",
+    "lr_d": "train.lr_d",
+    "d_steps": "train.d_steps",
+    "ema": "train.ema",
+    "threads": "train.threads",
+    "seed": "seed",
+    "device": "device",
+    "name": "name",
+}
+
+
+def _nested(dotted: str, value: Any) -> dict[str, Any]:
+    *parents, leaf = dotted.split(".")
+    nested: dict[str, Any] = {leaf: value}
+    for part in reversed(parents):
+        nested = {part: nested}
+    return nested
+
+
+def shortcut_overrides(set: dict[str, Any] | None = None, lr: float | None = None,
+                       **shortcuts: Any) -> list[dict[str, Any]]:
+    """Overrides from shortcut names (``None`` means unset) and dotted keys in ``set``."""
+    overrides = []
+    if lr is not None:
+        shortcuts.setdefault("lr_g", lr)
+        shortcuts.setdefault("lr_d", lr)
+    for key, value in shortcuts.items():
+        if key not in SHORTCUTS:
+            raise GankitError(f"unknown setting '{key}'{did_you_mean(key, SHORTCUTS)}; "
+                              f"accepted: lr, set, {', '.join(SHORTCUTS)}")
+        if value is not None:
+            overrides.append(_nested(SHORTCUTS[key], value))
+    for dotted, value in (set or {}).items():
+        overrides.append(_nested(dotted, value))
+    return overrides
+
+
+# Presets: named starting points. ``default`` is tuned for quality within a minute on a 2-core
+# CPU (docs/BENCHMARKS.md); ``seed`` is the seed document's program, setting for setting.
+def _seed_preset() -> dict[str, Any]:
+    return Config(name="seed").to_dict() | {
+        "log": dataclasses.asdict(LogConfig(log_every=10, eval_every=50, snapshot_every=100,
+                                            checkpoint_every=401)),
+    }
+
+
+def _default_preset() -> dict[str, Any]:
+    config = Config(
+        name="parabola",
+        model=ModelConfig(noise_dim=5, g_hidden=[128, 128], d_hidden=[128, 128],
+                          activation="leaky_relu"),
+        train=TrainConfig(steps=3000, batch_size=256, loss="nonsaturating", lr_g=1e-3, lr_d=1e-3,
+                          betas_g=[0.5, 0.999], betas_d=[0.5, 0.999], ema=0.99),
+        log=LogConfig(log_every=25, eval_every=250, snapshot_every=150, checkpoint_every=1000),
+    )
+    return config.to_dict()
+
+
+PRESETS = {"default": _default_preset, "seed": _seed_preset}
+
+
+def preset(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise GankitError(f"unknown preset '{name}'{did_you_mean(name, PRESETS)}; "
+                          f"choose one of: {', '.join(PRESETS)}")
+    return PRESETS[name]()
+
+
+def resolve_config(
+    preset_name: str = "default",
+    config_file: str | Path | None = None,
+    overrides: list[dict[str, Any]] | None = None,
+) -> Config:
+    """Preset, then a TOML file, then overrides, each on top of the last; then validate."""
+    values = preset(preset_name)
+    if config_file is not None:
+        values = merge(values, read_toml(config_file))
+    for override in overrides or []:
+        new_name = override.get("data", {}).get("name")
+        if new_name is not None and new_name != values.get("data", {}).get("name"):
+            values = {**values, "data": {}}  # another dataset: the old one's parameters go
+        values = merge(values, override)
+    return config_from_dict(values).validate()
+

@@ -1,0 +1,156 @@
+"""Figures of a run: the seed's picture at intervals, an animated GIF, curves of losses and
+metrics, and the task's own figures. Everything is drawn from the run folder's logs, so
+``gankit plot`` can redraw it at any time, also after a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gankit.tasks import Task
+
+TRAINING_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "elapsed_s", "step")
+
+
+def draw_snapshot(ax: Any, task: Task, snapshot: dict[str, Any]) -> None:
+    """The seed's figure: real and generated samples with the step, mean D(real) and D loss."""
+    task.draw_samples(ax, np.asarray(snapshot["real"]), np.asarray(snapshot["fake"]))
+    ax.text(0.03, 0.97, f"step = {snapshot['step']}\nmean D(real) = {snapshot['d_real']:.2f}\n"
+            f"D loss = {snapshot['d_loss']:.2f}", transform=ax.transAxes, va="top", fontsize=11,
+            family="monospace")
+
+
+def _snapshot_figure(task: Task, snapshot: dict[str, Any]) -> Figure:
+    fig = Figure(figsize=(6.4, 4.8))
+    draw_snapshot(fig.subplots(), task, snapshot)
+    fig.tight_layout()
+    return fig
+
+
+def save_snapshot(task: Task, snapshot: dict[str, Any], path: Path) -> Path:
+    _snapshot_figure(task, snapshot).savefig(path, dpi=100)
+    return path
+
+
+def save_progress_grid(task: Task, snapshots: Sequence[dict[str, Any]], path: Path,
+                       panels: int = 6) -> Path:
+    """Up to ``panels`` snapshots spread evenly over the run, side by side."""
+    picks = np.linspace(0, len(snapshots) - 1, panels).round().astype(int)
+    chosen = [snapshots[i] for i in sorted(set(picks))]
+    cols = min(3, len(chosen))
+    rows = -(-len(chosen) // cols)
+    fig = Figure(figsize=(4.2 * cols, 3.4 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax, snapshot in zip(axes, chosen):
+        draw_snapshot(ax, task, snapshot)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    for ax in axes[len(chosen):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    return path
+
+
+def save_gif(task: Task, snapshots: Sequence[dict[str, Any]], path: Path, ms_per_frame: int = 400) -> Path:
+    from PIL import Image
+
+    frames = []
+    for snapshot in snapshots:
+        buffer = io.BytesIO()
+        _snapshot_figure(task, snapshot).savefig(buffer, format="png", dpi=70)
+        buffer.seek(0)
+        frames.append(Image.open(buffer).convert("P", palette=Image.Palette.ADAPTIVE))
+    durations = [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * 4]  # linger on the end
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return path
+
+
+def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Losses, mean D outputs and every evaluated metric against the step."""
+    metric_keys = [k for k in rows[0].keys() | set().union(*rows) if k not in TRAINING_KEYS]
+    metric_keys.sort()
+    panels = 2 + len(metric_keys)
+    cols = 3
+    fig = Figure(figsize=(4.2 * cols, 3.0 * -(-panels // cols)))
+    axes = np.atleast_1d(fig.subplots(-(-panels // cols), cols)).ravel()
+
+    def series(key: str) -> tuple[list[int], list[float]]:
+        pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
+        return [p[0] for p in pts], [p[1] for p in pts]
+
+    for key in ("d_loss", "g_loss"):
+        axes[0].plot(*series(key), label=key)
+    axes[0].set_title("losses")
+    axes[0].legend(fontsize=8)
+    for key in ("d_real", "d_fake"):
+        axes[1].plot(*series(key), label=f"mean D on {key[2:]} batch")
+    axes[1].axhline(0.5, c="k", ls=":", lw=1, label="1/2 (equilibrium)")
+    axes[1].set_ylim(0, 1)
+    axes[1].set_title("discriminator output")
+    axes[1].legend(fontsize=8)
+    for ax, key in zip(axes[2:], metric_keys):
+        steps, values = series(key)
+        ax.plot(steps, values, marker=".")
+        if values and min(values) > 0 and max(values) / min(values) > 20:
+            ax.set_yscale("log")
+        ax.set_title(key)
+    for ax in axes[panels:]:
+        ax.axis("off")
+    for ax in axes[:panels]:
+        ax.set_xlabel("step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    return path
+
+
+def render_run(figures_dir: Path, task: Task, rows: Sequence[dict[str, Any]],
+               snapshots: Sequence[dict[str, Any]], final_sample: np.ndarray | None) -> list[Path]:
+    """Every figure of a run, from its logs and (for the task's figures) a final sample."""
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if snapshots:
+        written.append(save_snapshot(task, snapshots[-1], figures_dir / "final.png"))
+        written.append(save_progress_grid(task, snapshots, figures_dir / "progress.png"))
+        written.append(save_gif(task, snapshots, figures_dir / "training.gif"))
+    if rows:
+        written.append(save_training_curves(rows, figures_dir / "curves.png"))
+    if final_sample is not None:
+        written.extend(task.extra_figures(final_sample, figures_dir))
+    return written
+
+
+def has_display() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class LivePlot:
+    """The seed's ``plt.ion()`` window, redrawn at each snapshot."""
+
+    def __init__(self, task: Task) -> None:
+        import matplotlib.pyplot as plt
+
+        self.plt = plt
+        self.task = task
+        plt.ion()
+        self.fig, self.ax = plt.subplots(figsize=(6.4, 4.8))
+
+    def update(self, snapshot: dict[str, Any]) -> None:
+        self.ax.cla()
+        draw_snapshot(self.ax, self.task, snapshot)
+        self.fig.canvas.draw_idle()
+        self.plt.pause(0.02)
+
+    def close(self) -> None:
+        self.plt.ioff()
+        self.plt.show()

@@ -1,0 +1,254 @@
+"""Training a run end to end, and reading a finished one back: the Python API behind the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from gankit import __version__
+from gankit.checkpoint import (
+    atomic_write_text,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from gankit.config import Config, config_from_dict, resolve_config, shortcut_overrides
+from gankit.errors import GankitError
+from gankit.figures import LivePlot, has_display, render_run
+from gankit.rundir import RunFolder
+from gankit.training import StepStats, Trainer
+
+SNAPSHOT_CURVES = 8  # generated samples drawn in each snapshot of the seed's figure
+
+
+class TrainingDiverged(GankitError):
+    """A loss became NaN or infinite; the last finite checkpoint is kept."""
+
+
+class Run:
+    """A run folder with its trained networks: sample, evaluate, read the summary."""
+
+    def __init__(self, folder: RunFolder, trainer: Trainer) -> None:
+        self.folder = folder
+        self.trainer = trainer
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> Run:
+        """Open a run folder at its latest checkpoint."""
+        folder = RunFolder(path)
+        config = folder.load_config()
+        if device is not None:
+            config = dataclasses.replace(config, device=device)
+        trainer = Trainer(config)
+        state = load_checkpoint(latest_checkpoint(folder.checkpoints))
+        _check_compatible(state, trainer)
+        trainer.load_state_dict(state["trainer"])
+        return cls(folder, trainer)
+
+    @property
+    def path(self) -> Path:
+        return self.folder.path
+
+    @property
+    def config(self) -> Config:
+        return self.trainer.config
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.folder.read_summary()
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` generated points (from the EMA generator when EMA is on)."""
+        return self.trainer.sample(n, seed)
+
+    def evaluate(self, n: int | None = None) -> dict[str, float]:
+        return self.trainer.evaluate(n)
+
+    def plot(self) -> list[Path]:
+        """Redraw every figure of the run from its logs and latest checkpoint."""
+        final = self.sample(self.config.log.eval_samples, seed=0)
+        return render_run(self.folder.figures, self.trainer.task, self.folder.metrics.read(),
+                          self.folder.snapshots.read(), final)
+
+
+def _check_compatible(state: dict[str, Any], trainer: Trainer) -> None:
+    """Refuse a checkpoint whose networks do not fit the config, naming the mismatch."""
+    for net in ("generator", "discriminator"):
+        module = getattr(trainer, net)
+        saved = state.get("trainer", {}).get(net)
+        if not isinstance(saved, dict):
+            raise GankitError(f"the checkpoint has no {net} weights")
+        expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+        found = {k: tuple(v.shape) for k, v in saved.items()}
+        if expected != found:
+            diff = sorted(set(expected.items()) ^ set(found.items()))[0][0]
+            raise GankitError(f"the checkpoint's {net} does not match the config "
+                              f"({diff}: checkpoint {found.get(diff)}, config {expected.get(diff)})")
+
+
+def _default_out(config: Config) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{config.name or config.data.name}-{stamp}"
+
+
+class _Session:
+    """One call of ``train``: the loop, the logs, the snapshots and the checkpoints."""
+
+    def __init__(self, trainer: Trainer, folder: RunFolder, progress: bool, live: bool) -> None:
+        self.trainer = trainer
+        self.folder = folder
+        self.config = trainer.config
+        self.progress = progress
+        self.live = LivePlot(trainer.task) if live else None
+        # Fixed noise and one fixed real sample, so snapshots show the same z moving over time.
+        self.snapshot_seed = self.config.seed * 1000 + 4
+        rng = torch.Generator(trainer.device).manual_seed(self.snapshot_seed)
+        self.snapshot_real = trainer.task.sample(1, rng).cpu().numpy().tolist()
+        self.last_eval: dict[str, float] = {}
+
+    def log_row(self, step: int, stats: StepStats, elapsed: float) -> dict[str, Any]:
+        row: dict[str, Any] = {"step": step, **stats.as_floats(), "elapsed_s": round(elapsed, 3)}
+        for key in ("d_loss", "g_loss"):
+            if not math.isfinite(row[key]):
+                self.diverged(step, key)
+        log = self.config.log
+        if step % log.eval_every == 0 or step == self.config.train.steps:
+            self.last_eval = self.trainer.evaluate()
+            row.update(self.last_eval)
+        return row
+
+    def diverged(self, step: int, key: str) -> None:
+        rows = [r for r in self.folder.metrics.read() if isinstance(r.get(key), (int, float))]
+        last = f"; last finite {key} {rows[-1][key]:.4g} at step {rows[-1]['step']}" if rows else ""
+        raise TrainingDiverged(
+            f"training diverged at step {step}: {key} is not finite{last}; the last good "
+            f"checkpoint is kept in {self.folder.checkpoints}")
+
+    def snapshot(self, step: int, stats: StepStats) -> None:
+        floats = stats.as_floats()
+        fake = self.trainer.sample(SNAPSHOT_CURVES, seed=self.snapshot_seed)
+        snap = {"step": step, "d_real": floats["d_real"], "d_loss": floats["d_loss"],
+                "real": self.snapshot_real, "fake": np.round(fake, 5).tolist()}
+        self.folder.snapshots.append(snap)
+        if self.live is not None:
+            self.live.update(snap)
+
+    def checkpoint(self) -> None:
+        save_checkpoint(self.folder.checkpoints, self.trainer.step_count, {
+            "gankit_version": __version__,
+            "config": self.config.to_dict(),
+            "trainer": self.trainer.state_dict(),
+        }, keep=self.config.log.keep_checkpoints)
+
+    def loop(self) -> None:
+        trainer, log, total = self.trainer, self.config.log, self.config.train.steps
+        start = time.perf_counter()
+        bar = tqdm(total=total, initial=trainer.step_count, unit="it", disable=not self.progress,
+                   dynamic_ncols=True, desc=self.folder.path.name)
+        try:
+            while trainer.step_count < total:
+                stats = trainer.step()
+                step = trainer.step_count
+                bar.update(1)
+                last = step == total
+                if step % log.log_every == 0 or last:
+                    row = self.log_row(step, stats, time.perf_counter() - start)
+                    self.folder.metrics.append(row)
+                    postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
+                    postfix.update({k: f"{v:.4f}" for k, v in list(self.last_eval.items())[:2]})
+                    bar.set_postfix(postfix, refresh=False)
+                if step % log.snapshot_every == 0 or step == 1 or last:
+                    self.snapshot(step, stats)
+                if step % log.checkpoint_every == 0 or last:
+                    self.checkpoint()
+        except KeyboardInterrupt:
+            bar.close()
+            self.checkpoint()
+            raise GankitError(f"interrupted at step {trainer.step_count}; saved a checkpoint. "
+                              f"Continue with: gankit train --resume {self.folder.path}") from None
+        finally:
+            bar.close()
+            if self.live is not None:
+                self.live.close()
+
+    def finish(self) -> dict[str, Any]:
+        metrics = self.last_eval or self.trainer.evaluate()
+        summary = {"step": self.trainer.step_count, **metrics,
+                   "success": self.trainer.task.success(metrics)}
+        self.folder.write_summary(summary)
+        return summary
+
+
+def train(
+    config: Config | None = None,
+    *,
+    preset: str = "default",
+    config_file: str | Path | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    live: bool = False,
+    figures: bool = True,
+    **settings: Any,
+) -> Run:
+    """Train a GAN and return the finished :class:`Run`.
+
+    ``settings`` are shortcuts (``data``, ``steps``, ``loss``, ``batch_size``, ``seed``, ``lr``,
+    ``lr_g``, ``lr_d``, ``ema``, ``device``, ``name``) or dotted config keys in a dict under
+    ``set``, e.g. ``train(data="parabola", steps=2000, set={"model.g_hidden": [256]})``.
+    """
+    if config is None:
+        config = resolve_config(preset, config_file, shortcut_overrides(**settings))
+    elif settings:
+        raise TypeError("pass either a Config or settings, not both")
+    folder = RunFolder(out if out is not None else _default_out(config))
+    folder.create(config, overwrite)
+    return _run(Trainer(config), folder, progress, live, figures)
+
+
+def resume(path: str | Path, *, steps: int | None = None, progress: bool = False,
+           live: bool = False, figures: bool = True) -> Run:
+    """Continue a run from its latest checkpoint; ``steps`` may extend its length."""
+    folder = RunFolder(path)
+    config = folder.load_config()
+    state = load_checkpoint(latest_checkpoint(folder.checkpoints))
+    saved = config_from_dict(state["config"]).to_dict()
+    current = config.to_dict()
+    saved["train"]["steps"] = current["train"]["steps"]  # the one setting a resume may change
+    if saved != current:
+        raise GankitError(f"{folder.config_path} differs from the config saved in the checkpoint; "
+                          "a resumed run must keep its config")
+    if steps is not None and steps != config.train.steps:
+        if steps < int(state["trainer"]["step"]):
+            raise GankitError(f"--steps {steps} is below the checkpoint's step "
+                              f"{state['trainer']['step']}")
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
+        atomic_write_text(folder.config_path, config.to_toml())
+    trainer = Trainer(config)
+    _check_compatible(state, trainer)
+    trainer.load_state_dict(state["trainer"])
+    folder.metrics.truncate_after(trainer.step_count)
+    folder.snapshots.truncate_after(trainer.step_count)
+    return _run(trainer, folder, progress, live, figures)
+
+
+def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool) -> Run:
+    if live and not has_display():
+        print("gankit: --live needs a display and none was found; training on, figures are "
+              f"written to {folder.figures}")
+        live = False
+    session = _Session(trainer, folder, progress, live)
+    session.loop()
+    session.finish()
+    run = Run(folder, trainer)
+    if figures:
+        run.plot()
+    return run

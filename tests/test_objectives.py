@@ -1,0 +1,50 @@
+import math
+
+import pytest
+import torch
+
+from gankit.errors import GankitError
+from gankit.objectives import OBJECTIVES, value_function
+
+
+def test_value_is_minus_log_4_when_d_is_one_half_everywhere():
+    # D = sigmoid(0) = 1/2 on every point: eq. (1) equals log(1/2) + log(1/2) = -log 4.
+    zeros = torch.zeros(10)
+    assert value_function(zeros, zeros).item() == pytest.approx(-math.log(4))
+    for name in ("minimax", "nonsaturating"):
+        assert OBJECTIVES.get(name).d_loss(zeros, zeros).item() == pytest.approx(math.log(4))
+
+
+def test_losses_match_hand_computed_values():
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([-1.0, 3.0])
+    sig = torch.sigmoid
+    expected_d = -(torch.log(sig(real)).mean() + torch.log(1 - sig(fake)).mean())
+    obj = OBJECTIVES.get("minimax")
+    assert obj.d_loss(real, fake).item() == pytest.approx(expected_d.item(), rel=1e-6)
+    # eq. (3): G minimises E log(1 - D(G(z)))
+    assert obj.g_loss(fake).item() == pytest.approx(torch.log(1 - sig(fake)).mean().item(), rel=1e-6)
+    # non-saturating: G minimises -E log D(G(z))
+    ns = OBJECTIVES.get("nonsaturating")
+    assert ns.g_loss(fake).item() == pytest.approx(-torch.log(sig(fake)).mean().item(), rel=1e-6)
+
+
+def test_losses_stay_finite_when_d_saturates():
+    extreme = torch.tensor([-200.0, 200.0])
+    for name in OBJECTIVES:
+        obj = OBJECTIVES.get(name)
+        assert torch.isfinite(obj.d_loss(extreme, extreme))
+        assert torch.isfinite(obj.g_loss(extreme))
+
+
+def test_minimax_generator_gradient_vanishes_where_nonsaturating_does_not():
+    # D confidently rejects the fakes: D(G(z)) = sigmoid(-10), about 4.5e-5.
+    for name, small in (("minimax", True), ("nonsaturating", False)):
+        logits = torch.full((4,), -10.0, requires_grad=True)
+        OBJECTIVES.get(name).g_loss(logits).backward()
+        size = logits.grad.abs().max().item()
+        assert (size < 1e-4) == small, (name, size)
+
+
+def test_unknown_objective_suggests_a_name():
+    with pytest.raises(GankitError, match="did you mean 'minimax'"):
+        OBJECTIVES.get("minmax")

@@ -1,0 +1,86 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import gankit
+from gankit.errors import GankitError
+from gankit.run import Run, resume
+
+FAST = {"log.eval_samples": 2048, "log.eval_every": 20, "log.log_every": 5,
+        "log.snapshot_every": 20, "log.checkpoint_every": 20}
+
+
+def _train(out, steps=40, **kw):
+    return gankit.train(preset="seed", out=out, steps=steps, set=FAST, figures=False, **kw)
+
+
+def test_api_trains_samples_and_evaluates(tmp_path):
+    run = _train(tmp_path / "r")
+    x = run.sample(100)
+    assert x.shape == (100, 15)
+    assert run.summary["step"] == 40 and "a_w1" in run.summary and "success" in run.summary
+    assert set(run.evaluate(2048)) >= {"a_w1", "curve_rmse_median", "valid_fraction",
+                                       "d_real_mean", "d_fake_mean"}
+    rows = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == list(range(5, 41, 5))
+
+
+def test_same_config_gives_the_same_summary(tmp_path):
+    a = _train(tmp_path / "a").summary
+    b = _train(tmp_path / "b").summary
+    assert a == b
+
+
+def test_config_toml_repeats_the_run_exactly(tmp_path):
+    first = _train(tmp_path / "a")
+    again = gankit.train(config_file=tmp_path / "a" / "config.toml", out=tmp_path / "b",
+                         figures=False)
+    assert again.summary == first.summary
+    assert torch.equal(again.trainer.g_flat, first.trainer.g_flat)
+
+
+def test_resume_continues_bit_exactly(tmp_path):
+    straight = _train(tmp_path / "straight", steps=60)
+    _train(tmp_path / "split", steps=40)
+    resumed = resume(tmp_path / "split", steps=60, figures=False)
+    assert torch.equal(resumed.trainer.g_flat, straight.trainer.g_flat)
+    assert torch.equal(resumed.trainer.d_flat, straight.trainer.d_flat)
+    assert resumed.summary == straight.summary
+    steps = [json.loads(x)["step"] for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(5, 61, 5))  # no duplicated or missing rows
+
+
+def test_load_reopens_a_finished_run(tmp_path):
+    run = _train(tmp_path / "r")
+    again = Run.load(tmp_path / "r")
+    np.testing.assert_array_equal(again.sample(10, seed=3), run.sample(10, seed=3))
+    assert again.evaluate(2048) == run.evaluate(2048)
+
+
+def test_an_existing_run_is_not_overwritten_silently(tmp_path):
+    _train(tmp_path / "r")
+    before = (tmp_path / "r" / "summary.json").read_bytes()
+    with pytest.raises(GankitError, match="not empty"):
+        _train(tmp_path / "r", steps=10)
+    assert (tmp_path / "r" / "summary.json").read_bytes() == before
+    _train(tmp_path / "r", steps=10, overwrite=True)
+    assert json.loads((tmp_path / "r" / "summary.json").read_text())["step"] == 10
+
+
+def test_divergence_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    from gankit.training import Trainer
+
+    real_step = Trainer.step
+
+    def poisoned(self):
+        stats = real_step(self)
+        if self.step_count >= 33:
+            stats.d_loss = torch.tensor(float("nan"))
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", poisoned)
+    with pytest.raises(GankitError, match="diverged at step 35: d_loss is not finite; last finite"):
+        _train(tmp_path / "r", steps=100)
+    assert [p.name for p in (tmp_path / "r" / "checkpoints").glob("step_*.pt")] == ["step_00000020.pt"]

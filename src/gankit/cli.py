@@ -16,7 +16,7 @@ from gankit.checkpoint import atomic_write_bytes
 from gankit.config import PRESETS, parse_override, resolve_config, shortcut_overrides
 from gankit.errors import GankitError
 from gankit.objectives import OBJECTIVES
-from gankit.run import Run, resume, train
+from gankit.run import Interrupted, Run, resume, train
 from gankit.tasks import TASKS
 
 
@@ -158,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except Interrupted as exc:
+        print(f"gankit: {exc}", file=sys.stderr)
+        return exc.exit_code
     except GankitError as exc:
         if args.debug:
             raise

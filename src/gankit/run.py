@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from gankit import __version__
 from gankit.checkpoint import (
     atomic_write_text,
     latest_checkpoint,
+    list_checkpoints,
     load_checkpoint,
     save_checkpoint,
 )
@@ -30,7 +34,39 @@ SNAPSHOT_CURVES = 8  # generated samples drawn in each snapshot of the seed's fi
 
 
 class TrainingDiverged(GankitError):
-    """A loss became NaN or infinite; the last finite checkpoint is kept."""
+    """A loss or a weight became NaN or infinite; the last finite checkpoint is kept."""
+
+
+class Interrupted(GankitError):
+    """SIGINT or SIGTERM stopped training after a checkpoint was saved."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class _Stopped(BaseException):
+    def __init__(self, signal_number: int) -> None:
+        self.signal_number = signal_number
+        self.signal_name = signal.Signals(signal_number).name
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into an exception the loop catches between two steps' code."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+
+    def stop(number: int, frame: object) -> None:
+        raise _Stopped(number)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class Run:
@@ -116,21 +152,20 @@ class _Session:
 
     def log_row(self, step: int, stats: StepStats, elapsed: float) -> dict[str, Any]:
         row: dict[str, Any] = {"step": step, **stats.as_floats(), "elapsed_s": round(elapsed, 3)}
-        for key in ("d_loss", "g_loss"):
-            if not math.isfinite(row[key]):
-                self.diverged(step, key)
         log = self.config.log
         if step % log.eval_every == 0 or step == self.config.train.steps:
             self.last_eval = self.trainer.evaluate()
             row.update(self.last_eval)
         return row
 
-    def diverged(self, step: int, key: str) -> None:
-        rows = [r for r in self.folder.metrics.read() if isinstance(r.get(key), (int, float))]
-        last = f"; last finite {key} {rows[-1][key]:.4g} at step {rows[-1]['step']}" if rows else ""
-        raise TrainingDiverged(
-            f"training diverged at step {step}: {key} is not finite{last}; the last good "
-            f"checkpoint is kept in {self.folder.checkpoints}")
+    def diverged(self, step: int, what: str, last: StepStats | None) -> TrainingDiverged:
+        before = ""
+        if last is not None:
+            floats = last.as_floats()
+            before = f"; at step {step - 1}: d_loss {floats['d_loss']:.4g}, g_loss {floats['g_loss']:.4g}"
+        kept = list_checkpoints(self.folder.checkpoints)
+        where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint was written"
+        return TrainingDiverged(f"training diverged at step {step}: {what}{before}; {where}")
 
     def snapshot(self, step: int, stats: StepStats) -> None:
         floats = stats.as_floats()
@@ -142,6 +177,9 @@ class _Session:
             self.live.update(snap)
 
     def checkpoint(self) -> None:
+        bad = self.trainer.nonfinite_network()
+        if bad is not None:  # never let a checkpoint replace a good one with broken weights
+            raise self.diverged(self.trainer.step_count, f"the {bad}'s weights are not finite", None)
         save_checkpoint(self.folder.checkpoints, self.trainer.step_count, {
             "gankit_version": __version__,
             "config": self.config.to_dict(),
@@ -150,30 +188,41 @@ class _Session:
 
     def loop(self) -> None:
         trainer, log, total = self.trainer, self.config.log, self.config.train.steps
-        start = time.perf_counter()
+        if trainer.step_count == 0:
+            self.checkpoint()  # every run folder can be resumed, even after a kill at step 1
+        rows = self.folder.metrics.read()
+        start = time.perf_counter() - (rows[-1].get("elapsed_s", 0.0) if rows else 0.0)
         bar = tqdm(total=total, initial=trainer.step_count, unit="it", disable=not self.progress,
                    dynamic_ncols=True, desc=self.folder.path.name)
+        previous: StepStats | None = None
         try:
-            while trainer.step_count < total:
-                stats = trainer.step()
-                step = trainer.step_count
-                bar.update(1)
-                last = step == total
-                if step % log.log_every == 0 or last:
-                    row = self.log_row(step, stats, time.perf_counter() - start)
-                    self.folder.metrics.append(row)
-                    postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
-                    postfix.update({k: f"{v:.4f}" for k, v in list(self.last_eval.items())[:2]})
-                    bar.set_postfix(postfix, refresh=False)
-                if step % log.snapshot_every == 0 or step == 1 or last:
-                    self.snapshot(step, stats)
-                if step % log.checkpoint_every == 0 or last:
-                    self.checkpoint()
-        except KeyboardInterrupt:
+            with _stop_on_signals():
+                while trainer.step_count < total:
+                    stats = trainer.step()
+                    step = trainer.step_count
+                    if not torch.isfinite(stats.d_loss + stats.g_loss):
+                        net = "d_loss" if not torch.isfinite(stats.d_loss) else "g_loss"
+                        raise self.diverged(step, f"{net} is {float(getattr(stats, net))}", previous)
+                    previous = stats
+                    bar.update(1)
+                    last = step == total
+                    if step % log.log_every == 0 or last:
+                        row = self.log_row(step, stats, time.perf_counter() - start)
+                        self.folder.metrics.append(row)
+                        postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
+                        postfix.update({k: f"{v:.4f}" for k, v in list(self.last_eval.items())[:2]})
+                        bar.set_postfix(postfix, refresh=False)
+                    if step % log.snapshot_every == 0 or step == 1 or last:
+                        self.snapshot(step, stats)
+                    if step % log.checkpoint_every == 0 or last:
+                        self.checkpoint()
+        except _Stopped as stop:
             bar.close()
             self.checkpoint()
-            raise GankitError(f"interrupted at step {trainer.step_count}; saved a checkpoint. "
-                              f"Continue with: gankit train --resume {self.folder.path}") from None
+            raise Interrupted(
+                f"stopped by {stop.signal_name} at step {trainer.step_count}; saved a checkpoint. "
+                f"Continue with: gankit train --resume {self.folder.path}",
+                exit_code=128 + stop.signal_number) from None
         finally:
             bar.close()
             if self.live is not None:

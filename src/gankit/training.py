@@ -112,6 +112,13 @@ class Trainer:
         return StepStats(d_loss.detach(), g_loss.detach(), real_logits.detach(),
                          fake_logits.detach())
 
+    def nonfinite_network(self) -> str | None:
+        """The name of a network whose weights hold NaN or infinity, if any."""
+        for name, flat in (("generator", self.g_flat), ("discriminator", self.d_flat)):
+            if not torch.isfinite(flat).all():
+                return name
+        return None
+
     @property
     def eval_generator(self) -> Generator:
         """The generator used for samples and metrics: the weight average when EMA is on."""

@@ -86,3 +86,40 @@ def test_divergence_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, monke
         _train(tmp_path / "r", steps=100)
     kept = sorted(p.name for p in (tmp_path / "r" / "checkpoints").glob("step_*.pt"))
     assert kept == ["step_00000000.pt", "step_00000020.pt"]
+
+
+def test_rollback_lowers_the_learning_rate_and_finishes(tmp_path, monkeypatch):
+    from gankit.training import Trainer
+
+    real_step = Trainer.step
+    poisoned_once = []
+
+    def poisoned(self):
+        stats = real_step(self)
+        if self.step_count == 33 and not poisoned_once:
+            poisoned_once.append(True)
+            stats.g_loss = torch.tensor(float("inf"))
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", poisoned)
+    run = _train(tmp_path / "r", steps=60, on_divergence="rollback")
+    assert run.summary["step"] == 60
+    assert run.trainer.opt_g.lr == pytest.approx(0.5e-4) and run.trainer.opt_d.lr == pytest.approx(0.5e-4)
+    steps = [json.loads(x)["step"] for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(5, 61, 5))
+
+
+def test_rollbacks_are_bounded(tmp_path, monkeypatch):
+    from gankit.training import Trainer
+
+    real_step = Trainer.step
+
+    def always_poisoned(self):
+        stats = real_step(self)
+        if self.step_count > 25:
+            stats.d_loss = torch.tensor(float("nan"))
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", always_poisoned)
+    with pytest.raises(GankitError, match="diverged at step 26"):
+        _train(tmp_path / "r", steps=60, on_divergence="rollback")

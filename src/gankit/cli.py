@@ -55,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ema", type=float, help="decay of the generator's weight average (0 = off)")
     p.add_argument("--seed", type=int, help="random seed of the run")
     p.add_argument("--device", help="cpu, cuda or cuda:N")
-    p.add_argument("--threads", type=int, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--threads", type=int,
+                   help="torch CPU threads (default 1, fastest for small networks; 0 = torch's default)")
+    p.add_argument("--on-divergence", choices=["stop", "rollback"],
+                   help="on a NaN/inf loss: stop (default) or roll back to the last checkpoint "
+                   "with halved learning rates (at most train.max_rollbacks times)")
     p.add_argument("--name", help="run name (default folder: runs/NAME-TIMESTAMP)")
     p.add_argument("--config", metavar="FILE.toml", help="a config file, e.g. a run's config.toml")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -98,7 +102,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides = shortcut_overrides(
             data=args.data, loss=args.loss, steps=args.steps, batch_size=args.batch_size,
             d_steps=args.d_steps, lr=args.lr, lr_g=args.lr_g, lr_d=args.lr_d, ema=args.ema,
-            seed=args.seed, device=args.device, threads=args.threads, name=args.name)
+            seed=args.seed, device=args.device, threads=args.threads, name=args.name,
+            on_divergence=args.on_divergence)
         overrides += [parse_override(item) for item in args.set]
         config = resolve_config(args.preset, args.config, overrides)
         run = train(config, out=args.out, overwrite=args.overwrite, **common)

@@ -44,7 +44,12 @@ class TrainConfig:
     betas_d: list[float] = field(default_factory=lambda: [0.9, 0.999])
     eps: float = 1e-8
     ema: float = 0.0  # decay of the generator's weight average; 0 turns it off
-    threads: int = 0  # torch intra-op threads; 0 leaves torch's default
+    # torch intra-op CPU threads. One is fastest for small MLPs, and a second thread that spins
+    # while the machine is busy can slow a step fiftyfold; 0 leaves torch's default.
+    threads: int = 1
+    on_divergence: str = "stop"  # or "rollback": back to the last checkpoint, smaller lr
+    max_rollbacks: int = 3
+    rollback_lr_factor: float = 0.5
 
 
 @dataclass
@@ -104,6 +109,14 @@ class Config:
                 raise GankitError(f"{key} must be two numbers in [0, 1), got {betas}")
         if not 0 <= self.train.ema < 1:
             raise GankitError(f"train.ema must be in [0, 1) (0 turns it off), got {self.train.ema}")
+        if self.train.on_divergence not in ("stop", "rollback"):
+            raise GankitError(f"train.on_divergence must be 'stop' or 'rollback', "
+                              f"got '{self.train.on_divergence}'")
+        if self.train.max_rollbacks < 0:
+            raise GankitError(f"train.max_rollbacks must be 0 or more, got {self.train.max_rollbacks}")
+        if not 0 < self.train.rollback_lr_factor < 1:
+            raise GankitError(f"train.rollback_lr_factor must be in (0, 1), "
+                              f"got {self.train.rollback_lr_factor}")
         if self.train.threads < 0:
             raise GankitError(f"train.threads must be 0 (torch's default) or more, got {self.train.threads}")
         widths_by_key = {"model.g_hidden": self.model.g_hidden, "model.d_hidden": self.model.d_hidden}
@@ -216,6 +229,7 @@ SHORTCUTS = {
     "d_steps": "train.d_steps",
     "ema": "train.ema",
     "threads": "train.threads",
+    "on_divergence": "train.on_divergence",
     "seed": "seed",
     "device": "device",
     "name": "name",

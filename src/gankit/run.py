@@ -45,28 +45,31 @@ class Interrupted(GankitError):
         self.exit_code = exit_code
 
 
-class _Stopped(BaseException):
-    def __init__(self, signal_number: int) -> None:
-        self.signal_number = signal_number
-        self.signal_name = signal.Signals(signal_number).name
+class _SignalFlag:
+    """Records SIGINT or SIGTERM instead of raising, so the loop stops between two steps.
 
+    Stopping inside a step would save a state in which D has moved and G has not; waiting
+    for the step to end keeps every checkpoint on an iteration boundary, and resume exact.
+    """
 
-@contextlib.contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into an exception the loop catches between two steps' code."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be installed from the main thread
-        return
+    def __init__(self) -> None:
+        self.received: int | None = None
 
-    def stop(number: int, frame: object) -> None:
-        raise _Stopped(number)
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_SignalFlag]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self  # handlers can only be installed from the main thread
+            return
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        def record(number: int, frame: object) -> None:
+            self.received = number
+
+        previous = {sig: signal.signal(sig, record) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 class Run:
@@ -149,6 +152,7 @@ class _Session:
         rng = torch.Generator(trainer.device).manual_seed(self.snapshot_seed)
         self.snapshot_real = trainer.task.sample(1, rng).cpu().numpy().tolist()
         self.last_eval: dict[str, float] = {}
+        self.previous: StepStats | None = None
 
     def log_row(self, step: int, stats: StepStats, elapsed: float) -> dict[str, Any]:
         row: dict[str, Any] = {"step": step, **stats.as_floats(), "elapsed_s": round(elapsed, 3)}
@@ -187,46 +191,74 @@ class _Session:
         }, keep=self.config.log.keep_checkpoints)
 
     def loop(self) -> None:
-        trainer, log, total = self.trainer, self.config.log, self.config.train.steps
+        trainer, total = self.trainer, self.config.train.steps
         if trainer.step_count == 0:
             self.checkpoint()  # every run folder can be resumed, even after a kill at step 1
         rows = self.folder.metrics.read()
-        start = time.perf_counter() - (rows[-1].get("elapsed_s", 0.0) if rows else 0.0)
-        bar = tqdm(total=total, initial=trainer.step_count, unit="it", disable=not self.progress,
-                   dynamic_ncols=True, desc=self.folder.path.name)
-        previous: StepStats | None = None
+        self.start = time.perf_counter() - (rows[-1].get("elapsed_s", 0.0) if rows else 0.0)
+        self.bar = tqdm(total=total, initial=trainer.step_count, unit="it",
+                        disable=not self.progress, dynamic_ncols=True, desc=self.folder.path.name)
+        rollbacks = 0
         try:
-            with _stop_on_signals():
-                while trainer.step_count < total:
-                    stats = trainer.step()
-                    step = trainer.step_count
-                    if not torch.isfinite(stats.d_loss + stats.g_loss):
-                        net = "d_loss" if not torch.isfinite(stats.d_loss) else "g_loss"
-                        raise self.diverged(step, f"{net} is {float(getattr(stats, net))}", previous)
-                    previous = stats
-                    bar.update(1)
-                    last = step == total
-                    if step % log.log_every == 0 or last:
-                        row = self.log_row(step, stats, time.perf_counter() - start)
-                        self.folder.metrics.append(row)
-                        postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
-                        postfix.update({k: f"{v:.4f}" for k, v in list(self.last_eval.items())[:2]})
-                        bar.set_postfix(postfix, refresh=False)
-                    if step % log.snapshot_every == 0 or step == 1 or last:
-                        self.snapshot(step, stats)
-                    if step % log.checkpoint_every == 0 or last:
-                        self.checkpoint()
-        except _Stopped as stop:
-            bar.close()
-            self.checkpoint()
-            raise Interrupted(
-                f"stopped by {stop.signal_name} at step {trainer.step_count}; saved a checkpoint. "
-                f"Continue with: gankit train --resume {self.folder.path}",
-                exit_code=128 + stop.signal_number) from None
+            with _SignalFlag().installed() as flag:
+                while trainer.step_count < total and flag.received is None:
+                    try:
+                        self.iterate()
+                    except TrainingDiverged as diverged:
+                        if (self.config.train.on_divergence != "rollback"
+                                or rollbacks >= self.config.train.max_rollbacks):
+                            raise
+                        rollbacks += 1
+                        self.roll_back(diverged)
+            if flag.received is not None:
+                self.bar.close()
+                self.checkpoint()
+                name = signal.Signals(flag.received).name
+                raise Interrupted(
+                    f"stopped by {name} at step {trainer.step_count}; saved a checkpoint. "
+                    f"Continue with: gankit train --resume {self.folder.path}",
+                    exit_code=128 + flag.received)
         finally:
-            bar.close()
+            self.bar.close()
             if self.live is not None:
                 self.live.close()
+
+    def iterate(self) -> None:
+        """One training step and whatever logging, snapshot or checkpoint falls on it."""
+        trainer, log = self.trainer, self.config.log
+        stats = trainer.step()
+        step = trainer.step_count
+        if not torch.isfinite(stats.d_loss + stats.g_loss):
+            net = "d_loss" if not torch.isfinite(stats.d_loss) else "g_loss"
+            raise self.diverged(step, f"{net} is {float(getattr(stats, net))}", self.previous)
+        self.previous = stats
+        self.bar.update(1)
+        last = step == self.config.train.steps
+        if step % log.log_every == 0 or last:
+            row = self.log_row(step, stats, time.perf_counter() - self.start)
+            self.folder.metrics.append(row)
+            postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
+            postfix.update({k: f"{v:.4f}" for k, v in list(self.last_eval.items())[:2]})
+            self.bar.set_postfix(postfix, refresh=False)
+        if step % log.snapshot_every == 0 or step == 1 or last:
+            self.snapshot(step, stats)
+        if step % log.checkpoint_every == 0 or last:
+            self.checkpoint()
+
+    def roll_back(self, diverged: TrainingDiverged) -> None:
+        """Return to the last good checkpoint with smaller learning rates."""
+        factor = self.config.train.rollback_lr_factor
+        state = load_checkpoint(latest_checkpoint(self.folder.checkpoints))
+        self.trainer.load_state_dict(state["trainer"])
+        for optimizer in (self.trainer.opt_g, self.trainer.opt_d):
+            optimizer.lr *= factor
+        self.folder.metrics.truncate_after(self.trainer.step_count)
+        self.folder.snapshots.truncate_after(self.trainer.step_count)
+        self.previous = None
+        self.bar.reset(total=self.config.train.steps)
+        self.bar.update(self.trainer.step_count)
+        tqdm.write(f"gankit: {diverged}. Rolled back to step {self.trainer.step_count}; "
+                   f"learning rates now G {self.trainer.opt_g.lr:.3g}, D {self.trainer.opt_d.lr:.3g}")
 
     def finish(self) -> dict[str, Any]:
         metrics = self.last_eval or self.trainer.evaluate()

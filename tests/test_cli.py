@@ -79,3 +79,21 @@ def test_live_without_display_says_so_and_trains(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert main(["train", *SHORT, "--no-figures", "--live", "--out", str(tmp_path / "r")]) == 0
     assert "needs a display" in capsys.readouterr().out
+
+
+def test_several_seeds_in_one_run(tmp_path, capsys):
+    out = tmp_path / "pop"
+    assert main(["train", *SHORT, "--seeds", "3", "--seed", "5", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["members"] == 3 and 0 <= summary["success_share"] <= 1
+    assert len(summary["member_values"]["a_w1"]) == 3
+    assert summary["a_w1_min"] <= summary["a_w1"] <= summary["a_w1_max"]
+    assert (out / "figures" / "members.png").exists()
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows[-1]["members"]["d_loss"]) == 3
+    assert main(["sample", str(out), "--member", "2", "--n", "4", "--out", str(tmp_path / "m.npy")]) == 0
+    assert main(["sample", str(out), "--member", "3", "--n", "4", "--out", str(tmp_path / "m.npy")]) == 2
+    assert "member 3 does not exist" in capsys.readouterr().err
+    assert main(["eval", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "3 members" in printed and "IQR" in printed

@@ -48,3 +48,38 @@ def test_minimax_generator_gradient_vanishes_where_nonsaturating_does_not():
 def test_unknown_objective_suggests_a_name():
     with pytest.raises(GankitError, match="did you mean 'minimax'"):
         OBJECTIVES.get("minmax")
+
+
+def test_least_squares_wasserstein_and_hinge_hand_values():
+    real, fake = torch.tensor([[2.0, 0.0]]), torch.tensor([[-1.0, 3.0]])
+    ls = OBJECTIVES.get("least_squares")
+    # 1/2 mean((r-1)^2) + 1/2 mean(f^2) = 1/2 * (1 + 1)/2 + 1/2 * (1 + 9)/2
+    assert ls.d_loss(real, fake).item() == pytest.approx(0.5 + 2.5)
+    assert ls.g_loss(fake).item() == pytest.approx(0.5 * (4 + 4) / 2)
+    w = OBJECTIVES.get("wasserstein")
+    assert w.d_loss(real, fake).item() == pytest.approx(1.0 - 1.0)
+    assert w.g_loss(fake).item() == pytest.approx(-1.0)
+    assert w.clips_weights and not w.gradient_penalty
+    assert OBJECTIVES.get("wasserstein_gp").gradient_penalty
+    h = OBJECTIVES.get("hinge")
+    # mean(relu(1 - r)) = (0 + 1)/2 ; mean(relu(1 + f)) = (0 + 4)/2
+    assert h.d_loss(real, fake).item() == pytest.approx(0.5 + 2.0)
+    assert h.g_loss(fake).item() == pytest.approx(-1.0)
+
+
+def test_losses_are_per_member():
+    real = torch.tensor([[0.0, 0.0], [5.0, 5.0]])
+    fake = torch.tensor([[0.0, 0.0], [-5.0, -5.0]])
+    for name in OBJECTIVES:
+        loss = OBJECTIVES.get(name).d_loss(real, fake)
+        assert loss.shape == (2,)
+
+
+def test_gradient_penalties_on_a_linear_critic_with_known_gradient():
+    from gankit.objectives import gradient_penalty, squared_gradient_penalty
+
+    w = torch.tensor([3.0, 4.0])  # ||grad D|| = ||w|| = 5 everywhere
+    x = torch.randn(1, 7, 2, requires_grad=True)
+    out = (x * w).sum(-1) + 1.0
+    assert gradient_penalty(out, x).item() == pytest.approx((5 - 1) ** 2)
+    assert squared_gradient_penalty(out, x).item() == pytest.approx(25.0)

@@ -77,7 +77,7 @@ def test_divergence_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, monke
     def poisoned(self):
         stats = real_step(self)
         if self.step_count >= 33:
-            stats.d_loss = torch.tensor(float("nan"))
+            stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
         return stats
 
     monkeypatch.setattr(Trainer, "step", poisoned)
@@ -98,7 +98,7 @@ def test_rollback_lowers_the_learning_rate_and_finishes(tmp_path, monkeypatch):
         stats = real_step(self)
         if self.step_count == 33 and not poisoned_once:
             poisoned_once.append(True)
-            stats.g_loss = torch.tensor(float("inf"))
+            stats.g_loss = torch.full_like(stats.g_loss, float("inf"))
         return stats
 
     monkeypatch.setattr(Trainer, "step", poisoned)
@@ -117,9 +117,27 @@ def test_rollbacks_are_bounded(tmp_path, monkeypatch):
     def always_poisoned(self):
         stats = real_step(self)
         if self.step_count > 25:
-            stats.d_loss = torch.tensor(float("nan"))
+            stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
         return stats
 
     monkeypatch.setattr(Trainer, "step", always_poisoned)
     with pytest.raises(GankitError, match="diverged at step 26"):
         _train(tmp_path / "r", steps=60, on_divergence="rollback")
+
+
+def test_one_diverged_member_does_not_stop_the_others(tmp_path, monkeypatch):
+    from gankit.training import Trainer
+
+    real_step = Trainer.step
+
+    def poison_member_1(self):
+        stats = real_step(self)
+        if self.step_count >= 12:
+            stats.d_loss = stats.d_loss.clone()
+            stats.d_loss[1] = float("nan")
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", poison_member_1)
+    run = _train(tmp_path / "r", steps=30, seeds=3)
+    assert run.summary["diverged"] == 1 and run.summary["step"] == 30
+    assert run.summary["member_values"]["success"][1] is False

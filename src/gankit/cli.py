@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-g", type=float, help="generator learning rate")
     p.add_argument("--lr-d", type=float, help="discriminator learning rate")
     p.add_argument("--ema", type=float, help="decay of the generator's weight average (0 = off)")
-    p.add_argument("--seed", type=int, help="random seed of the run")
+    p.add_argument("--seed", type=int, help="random seed of the run (of its first member)")
+    p.add_argument("--seeds", type=_positive_int,
+                   help="train this many independent members at once (seeds SEED, SEED+1, ...)")
     p.add_argument("--device", help="cpu, cuda or cuda:N")
     p.add_argument("--threads", type=int,
                    help="torch CPU threads (default 1, fastest for small networks; 0 = torch's default)")
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=_positive_int, default=1000, help="how many (default: %(default)s)")
     p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv")
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
+    p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
 
     p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -96,8 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_metrics(metrics: dict) -> None:
+    """Scalars one per line; with several members, each metric's median and range."""
     for key, value in metrics.items():
+        if isinstance(value, dict) or key.endswith(("_q1", "_q3", "_min", "_max")):
+            continue
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        if f"{key}_min" in metrics:
+            shown += (f"   (IQR {metrics[key + '_q1']:.4f} to {metrics[key + '_q3']:.4f}, "
+                      f"range {metrics[key + '_min']:.4f} to {metrics[key + '_max']:.4f})")
         print(f"  {key:<18} {shown}")
 
 
@@ -110,7 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides = shortcut_overrides(
             data=args.data, loss=args.loss, steps=args.steps, batch_size=args.batch_size,
             d_steps=args.d_steps, lr=args.lr, lr_g=args.lr_g, lr_d=args.lr_d, ema=args.ema,
-            seed=args.seed, device=args.device, threads=args.threads, name=args.name,
+            seed=args.seed, seeds=args.seeds, device=args.device, threads=args.threads, name=args.name,
             on_divergence=args.on_divergence)
         overrides += [parse_override(item) for item in args.set]
         config = resolve_config(args.preset, args.config, overrides)
@@ -129,7 +138,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise GankitError(f"--out must end in .npy or .csv, got '{out.name}'")
     if not out.parent.is_dir():
         raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
-    samples = Run.load(args.run_dir).sample(args.n, args.seed)
+    samples = Run.load(args.run_dir).sample(args.n, args.seed, args.member)
     if out.suffix == ".npy":
         import io
 
@@ -152,9 +161,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metrics = run.evaluate(args.n)
     if args.json:
         print(json.dumps({"step": run.trainer.step_count, **metrics}, indent=2))
-    else:
-        print(f"{run.path} at step {run.trainer.step_count}:")
-        _print_metrics(metrics)
+        return 0
+    members = run.trainer.members
+    print(f"{run.path} at step {run.trainer.step_count}" + (f", {members} members:" if members > 1 else ":"))
+    _print_metrics(metrics)
+    if members > 1:
+        per_member = metrics["members"]
+        keys = list(per_member)
+        print("  member " + " ".join(f"{k:>18}" for k in keys))
+        for i in range(members):
+            print(f"  {i:>6} " + " ".join(f"{per_member[k][i]:>18.4f}" for k in keys))
     return 0
 
 

@@ -30,6 +30,8 @@ class ModelConfig:
     g_hidden: list[int] = field(default_factory=lambda: [128])
     d_hidden: list[int] = field(default_factory=lambda: [128])
     activation: str = "relu"
+    spectral_norm: bool = False  # spectral normalisation of D's layers (Miyato et al. 2018)
+    pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018)
 
 
 @dataclass
@@ -44,6 +46,12 @@ class TrainConfig:
     betas_d: list[float] = field(default_factory=lambda: [0.9, 0.999])
     eps: float = 1e-8
     ema: float = 0.0  # decay of the generator's weight average; 0 turns it off
+    r1: float = 0.0  # gamma of the R1 penalty on real data (Mescheder et al. 2018); 0 = off
+    r2: float = 0.0  # gamma of the R2 penalty on generated data; 0 = off
+    weight_clip: float = 0.01  # the 'wasserstein' objective clips D's weights to [-c, c]
+    gp_weight: float = 10.0  # lambda of the 'wasserstein_gp' objective's gradient penalty
+    lr_schedule: str = "constant"  # constant, linear (to 0) or cosine (to 0) over train.steps
+    max_seconds: float = 0.0  # stop after this much training time (an equal-time budget); 0 = none
     # torch intra-op CPU threads. One is fastest for small MLPs, and a second thread that spins
     # while the machine is busy can slow a step fiftyfold; 0 leaves torch's default.
     threads: int = 1
@@ -66,6 +74,7 @@ class LogConfig:
 class Config:
     name: str = ""
     seed: int = 0
+    seeds: int = 1  # independent members trained at once, with seeds seed .. seed + seeds - 1
     device: str = "cpu"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -93,6 +102,9 @@ class Config:
             "train.lr_g": self.train.lr_g,
             "train.lr_d": self.train.lr_d,
             "train.eps": self.train.eps,
+            "train.weight_clip": self.train.weight_clip,
+            "seeds": self.seeds,
+            "model.pack": self.model.pack,
             "model.noise_dim": self.model.noise_dim,
             "log.log_every": self.log.log_every,
             "log.eval_every": self.log.eval_every,
@@ -109,6 +121,19 @@ class Config:
                 raise GankitError(f"{key} must be two numbers in [0, 1), got {betas}")
         if not 0 <= self.train.ema < 1:
             raise GankitError(f"train.ema must be in [0, 1) (0 turns it off), got {self.train.ema}")
+        for key, value in {"train.r1": self.train.r1, "train.r2": self.train.r2,
+                           "train.gp_weight": self.train.gp_weight,
+                           "train.max_seconds": self.train.max_seconds}.items():
+            if not value >= 0:
+                raise GankitError(f"{key} must be 0 (off) or more, got {value}")
+        if self.train.batch_size % self.model.pack:
+            raise GankitError(f"train.batch_size ({self.train.batch_size}) must be a multiple of "
+                              f"model.pack ({self.model.pack})")
+        from gankit.training import LR_SCHEDULES
+
+        if self.train.lr_schedule not in LR_SCHEDULES:
+            raise GankitError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
+                              f"got '{self.train.lr_schedule}'")
         if self.train.on_divergence not in ("stop", "rollback"):
             raise GankitError(f"train.on_divergence must be 'stop' or 'rollback', "
                               f"got '{self.train.on_divergence}'")
@@ -231,6 +256,7 @@ SHORTCUTS = {
     "threads": "train.threads",
     "on_divergence": "train.on_divergence",
     "seed": "seed",
+    "seeds": "seeds",
     "device": "device",
     "name": "name",
 }
@@ -272,13 +298,16 @@ def _seed_preset() -> dict[str, Any]:
 
 
 def _default_preset() -> dict[str, Any]:
+    # From a sweep of about 70 runs (docs/BENCHMARKS.md): Adam's beta1 = 0 is what matters
+    # (with 0.5 or 0.9 the fitted a collapses to a narrow bump, a_w1 ~ 0.25); ELU reaches the
+    # thresholds in fewer steps than leaky ReLU; an EMA of 0.995 smooths without lagging (0.999
+    # lags by ~3000 steps); lr 2e-3 is faster but diverges later; after ~4500 steps a_w1 drifts up.
     config = Config(
         name="parabola",
-        model=ModelConfig(noise_dim=5, g_hidden=[128, 128], d_hidden=[128, 128],
-                          activation="leaky_relu"),
-        train=TrainConfig(steps=3000, batch_size=256, loss="nonsaturating", lr_g=1e-3, lr_d=1e-3,
-                          betas_g=[0.5, 0.999], betas_d=[0.5, 0.999], ema=0.99),
-        log=LogConfig(log_every=25, eval_every=250, snapshot_every=150, checkpoint_every=1000),
+        model=ModelConfig(noise_dim=5, g_hidden=[128, 128], d_hidden=[128, 128], activation="elu"),
+        train=TrainConfig(steps=4000, batch_size=256, loss="nonsaturating", lr_g=1e-3, lr_d=1e-3,
+                          betas_g=[0.0, 0.999], betas_d=[0.0, 0.999], ema=0.995),
+        log=LogConfig(log_every=50, eval_every=250, snapshot_every=200, checkpoint_every=1000),
     )
     return config.to_dict()
 

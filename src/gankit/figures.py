@@ -112,9 +112,31 @@ def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     return path
 
 
+def save_member_grid(task: Task, samples: Sequence[np.ndarray], path: Path) -> Path:
+    """One panel per member: the population's spread of outcomes at a glance."""
+    import torch
+
+    real = task.sample(task.figure_points, torch.Generator().manual_seed(0)).numpy()
+    cols = min(8, len(samples))
+    rows = -(-len(samples) // cols)
+    fig = Figure(figsize=(2.2 * cols, 1.9 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for i, (ax, fake) in enumerate(zip(axes, samples)):
+        task.draw_samples(ax, real, fake[: task.figure_points])
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        ax.set_title(f"member {i}", fontsize=8)
+        ax.tick_params(labelsize=6)
+    for ax in axes[len(samples):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    return path
+
+
 def render_run(figures_dir: Path, task: Task, rows: Sequence[dict[str, Any]],
-               snapshots: Sequence[dict[str, Any]], final_sample: np.ndarray | None) -> list[Path]:
-    """Every figure of a run, from its logs and (for the task's figures) a final sample."""
+               snapshots: Sequence[dict[str, Any]], member_samples: Sequence[np.ndarray]) -> list[Path]:
+    """Every figure of a run, from its logs and a final sample of each member."""
     figures_dir.mkdir(parents=True, exist_ok=True)
     written = []
     if snapshots:
@@ -123,8 +145,10 @@ def render_run(figures_dir: Path, task: Task, rows: Sequence[dict[str, Any]],
         written.append(save_gif(task, snapshots, figures_dir / "training.gif"))
     if rows:
         written.append(save_training_curves(rows, figures_dir / "curves.png"))
-    if final_sample is not None:
-        written.extend(task.extra_figures(final_sample, figures_dir))
+    if member_samples:
+        written.extend(task.extra_figures(member_samples[0], figures_dir))
+    if len(member_samples) > 1:
+        written.append(save_member_grid(task, member_samples, figures_dir / "members.png"))
     return written
 
 

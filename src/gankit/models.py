@@ -1,15 +1,23 @@
-"""Generator and discriminator networks: plain modules that take their sizes as arguments."""
+"""Generator and discriminator networks with a member dimension.
+
+Every network here is a *population* of ``members`` independent MLPs stored as stacked weights
+(``[members, out, in]``) and applied with one batched matrix product per layer, so that many
+seeds train as one computation. A single run is a population of one; with one member the
+batched product costs the same as ``nn.Linear`` (measured). Inputs and outputs carry the member
+dimension first: ``[members, batch, features]``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gankit.registry import Registry
 
-ACTIVATIONS: Registry[type[nn.Module] | object] = Registry("activation")
+ACTIVATIONS: Registry[Callable[[], nn.Module]] = Registry("activation")
 for _name, _factory in {
     "relu": nn.ReLU,
     "leaky_relu": lambda: nn.LeakyReLU(0.2),
@@ -21,37 +29,108 @@ for _name, _factory in {
     ACTIVATIONS.register(_name)(_factory)
 
 
-class MLP(nn.Sequential):
-    """Linear layers of the given widths with an activation between them, none at the end."""
+class StackedLinear(nn.Module):
+    """``members`` independent linear layers, one per member, applied in one batched product.
 
-    def __init__(
-        self, in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "relu"
-    ) -> None:
+    With ``spectral_norm`` the weight is divided by an estimate of its largest singular value
+    (Miyato et al. 2018), one power iteration per forward pass in training mode.
+    """
+
+    def __init__(self, members: int, in_features: int, out_features: int,
+                 spectral_norm: bool = False) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.empty(members, out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(members, out_features))
+        self.spectral_norm = spectral_norm
+        if spectral_norm:
+            self.register_buffer("u", torch.empty(members, out_features))
+
+    def reset_member(self, i: int) -> None:
+        """Initialise member ``i`` exactly as ``nn.Linear`` would, from the global RNG."""
+        reference = nn.Linear(self.in_features, self.out_features)
+        with torch.no_grad():
+            self.weight[i].copy_(reference.weight)
+            self.bias[i].copy_(reference.bias)
+            if self.spectral_norm:
+                self.u[i].copy_(F.normalize(torch.randn(self.out_features), dim=0))
+
+    def effective_weight(self) -> torch.Tensor:
+        if not self.spectral_norm:
+            return self.weight
+        if self.training:
+            with torch.no_grad():
+                v = F.normalize(torch.einsum("moi,mo->mi", self.weight, self.u), dim=-1)
+                self.u.copy_(F.normalize(torch.einsum("moi,mi->mo", self.weight, v), dim=-1))
+        with torch.no_grad():
+            v = F.normalize(torch.einsum("moi,mo->mi", self.weight, self.u), dim=-1)
+        sigma = torch.einsum("mo,moi,mi->m", self.u, self.weight, v)
+        return self.weight / sigma[:, None, None]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.effective_weight().transpose(1, 2))
+
+
+class MLP(nn.Sequential):
+    """Layers of the given widths with an activation between them, none after the last."""
+
+    def __init__(self, members: int, in_dim: int, hidden: Sequence[int], out_dim: int,
+                 activation: str = "relu", spectral_norm: bool = False) -> None:
         make_activation = ACTIVATIONS.get(activation)
         widths = [in_dim, *hidden, out_dim]
         layers: list[nn.Module] = []
         for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
-            layers.append(nn.Linear(n_in, n_out))
+            layers.append(StackedLinear(members, n_in, n_out, spectral_norm))
             if i < len(widths) - 2:
-                layers.append(make_activation())  # type: ignore[operator]
+                layers.append(make_activation())
         super().__init__(*layers)
+        self.members = members
+
+    def linear_layers(self) -> list[StackedLinear]:
+        return [m for m in self if isinstance(m, StackedLinear)]
 
 
 class Generator(MLP):
-    """Maps noise z ~ N(0, I) of size ``noise_dim`` to a data point of size ``data_dim``."""
+    """Maps noise ``[members, batch, noise_dim]`` to data ``[members, batch, data_dim]``."""
 
-    def __init__(
-        self, noise_dim: int, data_dim: int, hidden: Sequence[int], activation: str = "relu"
-    ) -> None:
-        super().__init__(noise_dim, hidden, data_dim, activation)
+    def __init__(self, members: int, noise_dim: int, data_dim: int, hidden: Sequence[int],
+                 activation: str = "relu") -> None:
+        super().__init__(members, noise_dim, hidden, data_dim, activation)
         self.noise_dim = noise_dim
 
 
 class Discriminator(MLP):
-    """Returns one logit per input row; D(x) = sigmoid(logit) is the probability of 'real'."""
+    """Returns one logit per input row, ``[members, rows]``; D(x) = sigmoid(logit).
 
-    def __init__(self, data_dim: int, hidden: Sequence[int], activation: str = "relu") -> None:
-        super().__init__(data_dim, hidden, 1, activation)
+    With PacGAN packing (Lin et al. 2018) each input row holds ``pack`` samples side by side
+    (the training step packs them), so the first layer is ``pack`` times wider.
+    """
+
+    def __init__(self, members: int, data_dim: int, hidden: Sequence[int], activation: str = "relu",
+                 spectral_norm: bool = False, pack: int = 1) -> None:
+        super().__init__(members, data_dim * pack, hidden, 1, activation, spectral_norm)
+        self.pack = pack
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x).squeeze(-1)
+
+
+def initialise(seeds: Sequence[int], *networks: MLP) -> None:
+    """Give member ``i`` of every network the weights a single run with ``seeds[i]`` gets.
+
+    The global RNG is seeded per member and restored afterwards, so initialisation neither
+    depends on nor disturbs anything outside.
+    """
+    for i, seed in enumerate(seeds):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for network in networks:
+                for layer in network.linear_layers():
+                    layer.reset_member(i)
+
+
+def parameter_count(network: nn.Module) -> int:
+    """Parameters of one member."""
+    return sum(p[0].numel() for p in network.parameters())
+
+

@@ -51,14 +51,15 @@ class FlatAdam:
         self.exp_avg_sq = torch.zeros_like(flat)
 
     @torch.no_grad()
-    def step(self, grad: torch.Tensor) -> None:
+    def step(self, grad: torch.Tensor, lr_scale: float = 1.0) -> None:
+        """One update; ``lr_scale`` multiplies the learning rate (for schedules)."""
         self.steps += 1
         bias1 = 1 - self.beta1**self.steps
         bias2_sqrt = math.sqrt(1 - self.beta2**self.steps)
         self.exp_avg.lerp_(grad, 1 - self.beta1)
         self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
         denom = (self.exp_avg_sq.sqrt() / bias2_sqrt).add_(self.eps)
-        self.flat.addcdiv_(self.exp_avg, denom, value=-self.lr / bias1)
+        self.flat.addcdiv_(self.exp_avg, denom, value=-self.lr * lr_scale / bias1)
 
     def state_dict(self) -> dict:
         return {

@@ -28,9 +28,7 @@ from gankit.config import Config, config_from_dict, resolve_config, shortcut_ove
 from gankit.errors import GankitError
 from gankit.figures import LivePlot, has_display, render_run
 from gankit.rundir import RunFolder
-from gankit.training import StepStats, Trainer
-
-SNAPSHOT_CURVES = 8  # generated samples drawn in each snapshot of the seed's figure
+from gankit.training import StepStats, Trainer, aggregate
 
 
 class TrainingDiverged(GankitError):
@@ -104,18 +102,23 @@ class Run:
     def summary(self) -> dict[str, Any]:
         return self.folder.read_summary()
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` generated points (from the EMA generator when EMA is on)."""
-        return self.trainer.sample(n, seed)
+    def sample(self, n: int, seed: int | None = None, member: int = 0) -> np.ndarray:
+        """``n`` generated points of one member (from the EMA generator when EMA is on)."""
+        return self.trainer.sample(n, seed, member)
 
-    def evaluate(self, n: int | None = None) -> dict[str, float]:
+    def evaluate(self, n: int | None = None) -> dict[str, Any]:
+        """Metrics recomputed now; with several members, their median, quartiles and range."""
         return self.trainer.evaluate(n)
+
+    def evaluate_members(self, n: int | None = None) -> list[dict[str, float]]:
+        return self.trainer.evaluate_members(n)
 
     def plot(self) -> list[Path]:
         """Redraw every figure of the run from its logs and latest checkpoint."""
-        final = self.sample(self.config.log.eval_samples, seed=0)
+        n = self.trainer.task.eval_samples or self.config.log.eval_samples
+        members = [self.sample(n, seed=0, member=i) for i in range(self.trainer.members)]
         return render_run(self.folder.figures, self.trainer.task, self.folder.metrics.read(),
-                          self.folder.snapshots.read(), final)
+                          self.folder.snapshots.read(), members)
 
 
 def _check_compatible(state: dict[str, Any], trainer: Trainer) -> None:
@@ -154,36 +157,67 @@ class _Session:
         self.last_eval: dict[str, float] = {}
         self.previous: StepStats | None = None
 
-    def log_row(self, step: int, stats: StepStats, elapsed: float) -> dict[str, Any]:
-        row: dict[str, Any] = {"step": step, **stats.as_floats(), "elapsed_s": round(elapsed, 3)}
-        log = self.config.log
-        if step % log.eval_every == 0 or step == self.config.train.steps:
+    def log_row(self, step: int, stats: StepStats, elapsed: float, last: bool) -> dict[str, Any]:
+        row: dict[str, Any] = {"step": step, **aggregate(stats.per_member()),
+                               "elapsed_s": round(elapsed, 3)}
+        if step % self.config.log.eval_every == 0 or last:
             self.last_eval = self.trainer.evaluate()
+            members = row.pop("members", None)
             row.update(self.last_eval)
+            if members is not None:
+                row["members"] = {**members, **self.last_eval["members"]}
         return row
 
     def diverged(self, step: int, what: str, last: StepStats | None) -> TrainingDiverged:
         before = ""
         if last is not None:
-            floats = last.as_floats()
+            floats = aggregate(last.per_member())
             before = f"; at step {step - 1}: d_loss {floats['d_loss']:.4g}, g_loss {floats['g_loss']:.4g}"
         kept = list_checkpoints(self.folder.checkpoints)
         where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint was written"
         return TrainingDiverged(f"training diverged at step {step}: {what}{before}; {where}")
 
+    def check_finite(self, step: int, stats: StepStats) -> None:
+        """Stop on a non-finite loss; with several members, stop only when all have diverged.
+
+        Members never interact, so a member whose numbers broke is marked and left out of the
+        statistics while the others train on.
+        """
+        broken = ~torch.isfinite(stats.d_loss + stats.g_loss).cpu()
+        if not broken.any():
+            return
+        new = broken & ~self.trainer.diverged
+        if not new.any():
+            return
+        first = int(new.nonzero()[0])
+        net = "d_loss" if not torch.isfinite(stats.d_loss[first]) else "g_loss"
+        what = f"{net} is {float(getattr(stats, net)[first])}"
+        if self.trainer.members == 1:
+            raise self.diverged(step, what, self.previous)
+        self.trainer.diverged |= new
+        lost = new.nonzero().flatten().tolist()
+        if self.trainer.diverged.all():
+            raise self.diverged(step, f"every member has diverged (last: {what})", None)
+        tqdm.write(f"gankit: member(s) {lost} diverged at step {step} ({what}); they are left out "
+                   f"of the statistics, the other members train on")
+
     def snapshot(self, step: int, stats: StepStats) -> None:
-        floats = stats.as_floats()
-        fake = self.trainer.sample(SNAPSHOT_CURVES, seed=self.snapshot_seed)
-        snap = {"step": step, "d_real": floats["d_real"], "d_loss": floats["d_loss"],
+        first = {key: values[0] for key, values in stats.per_member().items()}
+        fake = self.trainer.sample(self.trainer.task.figure_points, seed=self.snapshot_seed)
+        snap = {"step": step, "d_real": first["d_real"], "d_loss": first["d_loss"],
                 "real": self.snapshot_real, "fake": np.round(fake, 5).tolist()}
         self.folder.snapshots.append(snap)
         if self.live is not None:
             self.live.update(snap)
 
     def checkpoint(self) -> None:
-        bad = self.trainer.nonfinite_network()
-        if bad is not None:  # never let a checkpoint replace a good one with broken weights
-            raise self.diverged(self.trainer.step_count, f"the {bad}'s weights are not finite", None)
+        bad, network = self.trainer.nonfinite_members()
+        unmarked = [i for i in bad if not self.trainer.diverged[i]]
+        if unmarked:  # never let a checkpoint replace a good one with broken weights
+            who = f"the {network}'s weights"
+            if self.trainer.members > 1:
+                who += f" (member {unmarked[0]})"
+            raise self.diverged(self.trainer.step_count, f"{who} are not finite", None)
         save_checkpoint(self.folder.checkpoints, self.trainer.step_count, {
             "gankit_version": __version__,
             "config": self.config.to_dict(),
@@ -201,7 +235,8 @@ class _Session:
         rollbacks = 0
         try:
             with _SignalFlag().installed() as flag:
-                while trainer.step_count < total and flag.received is None:
+                while (trainer.step_count < total and flag.received is None
+                       and not self.out_of_time()):
                     try:
                         self.iterate()
                     except TrainingDiverged as diverged:
@@ -223,22 +258,25 @@ class _Session:
             if self.live is not None:
                 self.live.close()
 
+    def out_of_time(self) -> bool:
+        budget = self.config.train.max_seconds
+        return budget > 0 and time.perf_counter() - self.start >= budget
+
     def iterate(self) -> None:
         """One training step and whatever logging, snapshot or checkpoint falls on it."""
         trainer, log = self.trainer, self.config.log
         stats = trainer.step()
         step = trainer.step_count
-        if not torch.isfinite(stats.d_loss + stats.g_loss):
-            net = "d_loss" if not torch.isfinite(stats.d_loss) else "g_loss"
-            raise self.diverged(step, f"{net} is {float(getattr(stats, net))}", self.previous)
+        self.check_finite(step, stats)
         self.previous = stats
         self.bar.update(1)
-        last = step == self.config.train.steps
+        last = step == self.config.train.steps or self.out_of_time()
         if step % log.log_every == 0 or last:
-            row = self.log_row(step, stats, time.perf_counter() - self.start)
+            row = self.log_row(step, stats, time.perf_counter() - self.start, last)
             self.folder.metrics.append(row)
             postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
-            postfix.update({k: f"{v:.4f}" for k, v in list(self.last_eval.items())[:2]})
+            shown = [k for k, v in self.last_eval.items() if isinstance(v, float) and "_" in k][:2]
+            postfix.update({k: f"{self.last_eval[k]:.4f}" for k in shown})
             self.bar.set_postfix(postfix, refresh=False)
         if step % log.snapshot_every == 0 or step == 1 or last:
             self.snapshot(step, stats)
@@ -261,9 +299,21 @@ class _Session:
                    f"learning rates now G {self.trainer.opt_g.lr:.3g}, D {self.trainer.opt_d.lr:.3g}")
 
     def finish(self) -> dict[str, Any]:
-        metrics = self.last_eval or self.trainer.evaluate()
-        summary = {"step": self.trainer.step_count, **metrics,
-                   "success": self.trainer.task.success(metrics)}
+        trainer = self.trainer
+        per_member = trainer.evaluate_members() if not self.last_eval else None
+        metrics = self.last_eval or aggregate({k: [m[k] for m in per_member] for k in per_member[0]})
+        summary: dict[str, Any] = {"step": trainer.step_count}
+        if trainer.members == 1:
+            summary.update(metrics)
+            summary["success"] = trainer.task.success(metrics)
+        else:
+            members = metrics.pop("members")
+            flags = [not bool(trainer.diverged[i]) and trainer.task.success(
+                {k: v[i] for k, v in members.items()}) for i in range(trainer.members)]
+            summary.update(metrics)
+            summary.update({"members": trainer.members, "success_share": sum(flags) / len(flags),
+                            "diverged": int(trainer.diverged.sum()),
+                            "member_values": {**members, "success": flags}})
         self.folder.write_summary(summary)
         return summary
 

@@ -20,6 +20,8 @@ class Task(ABC):
     """
 
     name: str = ""
+    eval_samples: int | None = None  # the task's own evaluation size, if its literature fixes one
+    figure_points: int = 8  # generated samples drawn in a snapshot of the task's figure
 
     @property
     @abstractmethod

@@ -14,6 +14,7 @@ import numpy as np
 
 from gankit import __version__
 from gankit.checkpoint import atomic_write_bytes
+from gankit.compare import compare, grid_variants, parse_variant
 from gankit.config import PRESETS, parse_override, resolve_config, shortcut_overrides
 from gankit.errors import GankitError
 from gankit.objectives import OBJECTIVES
@@ -80,6 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--live", action="store_true", help="show the figure updating in a window")
     p.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = commands.add_parser(
+        "compare", parents=[common], help="compare configurations over several seeds at an equal budget",
+        description="Train each configuration for --seeds seeds at the same budget and write a table "
+        "(median and IQR of the task's metrics, success share) as Markdown and CSV, and a figure.")
+    p.add_argument("--variant", action="append", default=[], metavar="'NAME: KEY=VALUE ...'",
+                   help="one configuration, e.g. 'hinge: train.loss=hinge model.spectral_norm=true'")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="a grid axis; several --vary give their cartesian product")
+    p.add_argument("--data", choices=TASKS.names(), help="dataset for every configuration")
+    p.add_argument("--preset", default="default", choices=list(PRESETS), help="base settings")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting for every configuration")
+    p.add_argument("--seeds", type=_positive_int, default=5, help="seeds per configuration (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=_positive_int, help="budget: training steps per configuration")
+    budget.add_argument("--seconds", type=float, help="budget: training seconds per configuration")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the table, figure and runs")
+    p.add_argument("--overwrite", action="store_true", help="replace runs already in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = commands.add_parser("sample", parents=[common], help="write generated samples to a file")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -180,7 +202,20 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "plot": cmd_plot}
+def cmd_compare(args: argparse.Namespace) -> int:
+    variants = [parse_variant(text) for text in args.variant] + grid_variants(args.vary)
+    base = shortcut_overrides(data=args.data) + [parse_override(item) for item in args.set]
+    rows = compare(variants, args.out, preset=args.preset, base=base, seeds=args.seeds,
+                   seed=args.seed, steps=args.steps, seconds=args.seconds,
+                   overwrite=args.overwrite, progress=not args.quiet)
+    print((Path(args.out) / "comparison.md").read_text(), end="")
+    print(f"{len(rows)} configurations; table: {Path(args.out) / 'comparison.md'} (and .csv), "
+          f"figure: {Path(args.out) / 'comparison.png'}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "compare": cmd_compare, "sample": cmd_sample, "eval": cmd_eval,
+            "plot": cmd_plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

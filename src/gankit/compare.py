@@ -1,0 +1,166 @@
+"""Side-by-side comparison of configurations at an equal budget, over several seeds each.
+
+Each configuration trains as one population (``seeds`` members in one computation), so every
+configuration sees the same seeds and the same budget; the table reports medians and
+interquartile ranges over seeds and the share of seeds that reach the task's success threshold,
+as Lucic et al. 2018 ask of GAN comparisons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gankit.checkpoint import atomic_write_text
+from gankit.config import parse_override, resolve_config
+from gankit.errors import GankitError
+from gankit.run import Run, train
+
+
+@dataclass
+class Variant:
+    name: str
+    overrides: list[dict[str, Any]]
+
+
+def parse_variant(text: str) -> Variant:
+    """``'name: train.loss=hinge train.lr_d=4e-4'`` -> a named set of overrides."""
+    name, sep, rest = text.partition(":")
+    if not sep or not name.strip() or not rest.split():
+        raise GankitError(f"--variant takes 'NAME: KEY=VALUE [KEY=VALUE ...]', got '{text}'")
+    return Variant(name.strip(), [parse_override(item) for item in rest.split()])
+
+
+def grid_variants(axes: list[str]) -> list[Variant]:
+    """``['train.loss=minimax,hinge', 'train.lr_g=1e-4,1e-3']`` -> their cartesian product."""
+    parsed = []
+    for axis in axes:
+        key, sep, values = axis.partition("=")
+        if not sep or not values:
+            raise GankitError(f"--vary takes KEY=V1,V2,..., got '{axis}'")
+        parsed.append([(key, value) for value in values.split(",")])
+    variants = []
+    for combo in itertools.product(*parsed):
+        name = " ".join(f"{key.split('.')[-1]}={value}" for key, value in combo)
+        variants.append(Variant(name, [parse_override(f"{key}={value}") for key, value in combo]))
+    return variants
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "variant"
+
+
+def _stats(values: list[float]) -> tuple[float, float, float]:
+    finite = np.array([v for v in values if isinstance(v, (int, float)) and np.isfinite(v)])
+    if finite.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    q1, median, q3 = np.percentile(finite, [25, 50, 75])
+    return float(median), float(q1), float(q3)
+
+
+def compare(variants: list[Variant], out: str | Path, *, preset: str = "default",
+            base: list[dict[str, Any]] | None = None, seeds: int = 5, seed: int = 0,
+            steps: int | None = None, seconds: float | None = None, overwrite: bool = False,
+            progress: bool = False) -> list[dict[str, Any]]:
+    """Train each variant for ``seeds`` seeds at the same budget; write the table and figure.
+
+    ``base`` overrides apply to every variant first (e.g. the dataset). The budget is either
+    ``steps`` per seed or ``seconds`` of training per configuration (all its seeds together).
+    """
+    if not variants:
+        raise GankitError("nothing to compare: give --variant or --vary")
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise GankitError(f"variant names must differ, got {names}")
+    budget: dict[str, Any] = {"seeds": seeds, "seed": seed}
+    if seconds is not None:
+        budget["train"] = {"max_seconds": float(seconds), "steps": 10**9}
+    elif steps is not None:
+        budget["train"] = {"steps": steps}
+    out = Path(out)
+    rows = []
+    runs: list[Run] = []
+    for variant in variants:
+        overrides = [*(base or []), *variant.overrides, budget]
+        config = resolve_config(preset, overrides=overrides)
+        config.name = variant.name
+        run = train(config, out=out / "runs" / _slug(variant.name), overwrite=overwrite,
+                    progress=progress, figures=False)
+        runs.append(run)
+        rows.append(_row(variant, run))
+    _write_tables(rows, out)
+    _write_figure(runs, rows, out / "comparison.png")
+    return rows
+
+
+def _row(variant: Variant, run: Run) -> dict[str, Any]:
+    summary = run.summary
+    values = summary.get("member_values") or {k: [v] for k, v in summary.items()
+                                              if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    successes = summary.get("member_values", {}).get("success", [summary.get("success", False)])
+    row: dict[str, Any] = {"config": variant.name, "seeds": run.trainer.members,
+                           "steps": summary["step"]}
+    for key, member_values in values.items():
+        if key in ("success", "step"):
+            continue
+        row[key] = _stats(member_values)
+    row["success_share"] = sum(bool(s) for s in successes) / len(successes)
+    row["diverged"] = int(summary.get("diverged", 0))
+    return row
+
+
+def _metric_keys(rows: list[dict[str, Any]]) -> list[str]:
+    return [k for k in rows[0] if isinstance(rows[0][k], tuple)]
+
+
+def _write_tables(rows: list[dict[str, Any]], out: Path) -> None:
+    keys = _metric_keys(rows)
+    lines = ["| config | seeds | steps | " + " | ".join(f"{k} median [IQR]" for k in keys)
+             + " | success | diverged |",
+             "|---|---|---|" + "---|" * len(keys) + "---|---|"]
+    for row in rows:
+        cells = [f"{row[k][0]:.4f} [{row[k][1]:.4f}, {row[k][2]:.4f}]" for k in keys]
+        lines.append(f"| {row['config']} | {row['seeds']} | {row['steps']} | " + " | ".join(cells)
+                     + f" | {row['success_share']:.0%} | {row['diverged']} |")
+    atomic_write_text(out / "comparison.md", "\n".join(lines) + "\n")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["config", "seeds", "steps"]
+                    + [f"{k}_{s}" for k in keys for s in ("median", "q1", "q3")]
+                    + ["success_share", "diverged"])
+    for row in rows:
+        writer.writerow([row["config"], row["seeds"], row["steps"]]
+                        + [f"{v:.6g}" for k in keys for v in row[k]]
+                        + [f"{row['success_share']:.4g}", row["diverged"]])
+    atomic_write_text(out / "comparison.csv", buffer.getvalue())
+
+
+def _write_figure(runs: list[Run], rows: list[dict[str, Any]], path: Path) -> None:
+    """One panel per configuration: samples of its first member."""
+    import torch
+
+    task = runs[0].trainer.task
+    real = task.sample(task.figure_points, torch.Generator().manual_seed(0)).numpy()
+    cols = min(4, len(runs))
+    nrows = -(-len(runs) // cols)
+    fig = Figure(figsize=(3.6 * cols, 3.0 * nrows))
+    axes = np.atleast_1d(fig.subplots(nrows, cols, squeeze=False)).ravel()
+    for ax, run, row in zip(axes, runs, rows):
+        task.draw_samples(ax, real, run.sample(task.figure_points, seed=0))
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        ax.set_title(f"{row['config']}\nsuccess {row['success_share']:.0%}", fontsize=8)
+    for ax in axes[len(runs):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+

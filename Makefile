@@ -27,6 +27,7 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/seed_speed.py
 	$(BIN)/python benchmarks/time_to_quality.py
+	$(BIN)/python benchmarks/members_throughput.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

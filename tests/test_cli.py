@@ -97,3 +97,11 @@ def test_several_seeds_in_one_run(tmp_path, capsys):
     assert main(["eval", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "3 members" in printed and "IQR" in printed
+
+
+def test_theory_quick_writes_json_and_figures(tmp_path, capsys):
+    assert main(["theory", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "theory.json").read_text())
+    assert {"optimal_discriminator", "value_of_game", "training"} <= set(result)
+    assert len(list(tmp_path.glob("*.png"))) == 4
+    assert "optimal discriminator" in capsys.readouterr().out

@@ -117,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("plot", parents=[common], help="redraw a run's figures")
     p.add_argument("run_dir", metavar="RUN_DIR")
+
+    p = commands.add_parser(
+        "theory", parents=[common], help="check the seed's equations numerically, with figures",
+        description="Three experiments on 1-D data with known densities: the optimal discriminator "
+        "D* = p_r / (p_r + p_g), the value of the game -log 4 + 2 JSD, and training towards "
+        "D = 1/2 with the minimax and non-saturating losses (docs/THEORY.md).")
+    p.add_argument("--out", default="runs/theory", metavar="DIR", help="output folder (default: %(default)s)")
+    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds (for a first look)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -214,8 +223,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_theory(args: argparse.Namespace) -> int:
+    from gankit.theory import run_theory
+
+    started = time.perf_counter()
+    result = run_theory(Path(args.out), quick=args.quick, progress=not args.quiet)
+    optimal, value, training = result["optimal_discriminator"], result["value_of_game"], result["training"]
+    elapsed = time.perf_counter() - started
+    print(f"theory experiments done in {elapsed:.1f} s; results in {Path(args.out) / 'theory.json'}")
+    for name, part in (("optimal discriminator", optimal), ("value of the game", value),
+                       ("training towards equilibrium", training)):
+        numbers = {k: v for k, v in part.items() if isinstance(v, float)}
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in list(numbers.items())[:3])
+        print(f"  {name:<30} {'target met' if part['met'] else 'TARGET MISSED'}: {shown}")
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "compare": cmd_compare, "sample": cmd_sample, "eval": cmd_eval,
-            "plot": cmd_plot}
+            "plot": cmd_plot, "theory": cmd_theory}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

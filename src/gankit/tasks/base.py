@@ -59,6 +59,11 @@ def build_task(task_class: type[Task], params: dict[str, Any]) -> Task:
                 f"{did_you_mean(key, fields)}; accepted: {', '.join(fields)}"
             )
         default = fields[key].default
+        if isinstance(default, tuple):  # a list-valued parameter; the task checks the items
+            if not isinstance(value, (list, tuple, int, float)) or isinstance(value, bool):
+                raise GankitError(f"data.{key} must be a number or a list of numbers, got {value!r}")
+            params[key] = tuple(value) if isinstance(value, (list, tuple)) else value
+            continue
         expected = type(default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             params[key] = value = float(value)

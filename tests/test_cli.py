@@ -105,3 +105,23 @@ def test_theory_quick_writes_json_and_figures(tmp_path, capsys):
     assert {"optimal_discriminator", "value_of_game", "training"} <= set(result)
     assert len(list(tmp_path.glob("*.png"))) == 4
     assert "optimal discriminator" in capsys.readouterr().out
+
+
+def test_eval_adds_sample_metrics_with_noise_floors(run_dir, capsys):
+    assert main(["eval", str(run_dir), "--json", "--n", "600"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    for name in ("mmd_rbf", "sliced_w1", "precision", "recall", "density", "coverage"):
+        assert name in printed and f"{name}_floor" in printed
+    assert printed["sliced_w1"] > printed["sliced_w1_floor"]  # 30 steps is far from the data
+    assert main(["eval", str(run_dir), "--json", "--task-only", "--n", "600"]) == 0
+    assert "mmd_rbf" not in json.loads(capsys.readouterr().out)
+
+
+def test_ring_run_draws_its_discriminator_and_mode_histogram(tmp_path):
+    out = tmp_path / "ring"
+    assert main(["train", "--data", "ring", "--steps", "20", "--quiet", "--out", str(out),
+                 "--set", "log.eval_every=10"]) == 0
+    figures = {p.name for p in (out / "figures").iterdir()}
+    assert {"discriminator.png", "mode_hist.png", "training.gif", "final.png"} <= figures
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"modes_covered", "hq_fraction", "reverse_kl"} <= set(summary)

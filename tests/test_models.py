@@ -37,6 +37,7 @@ def test_initialise_leaves_the_global_rng_alone():
 
 def test_discriminator_returns_one_logit_per_row_without_sigmoid():
     d = Discriminator(2, 4, [8, 8], "leaky_relu")
+    initialise([0, 1], d)
     with torch.no_grad():
         d[-1].bias.fill_(50.0)
         out = d(torch.zeros(2, 6, 4))

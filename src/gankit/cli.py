@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--n", type=_positive_int, help="generated samples (default: the run's eval size)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--task-only", action="store_true",
+                   help="only the task's own metrics (skip MMD, sliced W1, precision/recall, "
+                   "density/coverage and their noise floors)")
 
     p = commands.add_parser("plot", parents=[common], help="redraw a run's figures")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -189,7 +192,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     run = Run.load(args.run_dir)
-    metrics = run.evaluate(args.n)
+    metrics = run.evaluate(args.n, general=not args.task_only)
     if args.json:
         print(json.dumps({"step": run.trainer.step_count, **metrics}, indent=2))
         return 0

@@ -106,19 +106,26 @@ class Run:
         """``n`` generated points of one member (from the EMA generator when EMA is on)."""
         return self.trainer.sample(n, seed, member)
 
-    def evaluate(self, n: int | None = None) -> dict[str, Any]:
-        """Metrics recomputed now; with several members, their median, quartiles and range."""
-        return self.trainer.evaluate(n)
+    def evaluate(self, n: int | None = None, general: bool = False) -> dict[str, Any]:
+        """Metrics recomputed now; with several members, their median, quartiles and range.
 
-    def evaluate_members(self, n: int | None = None) -> list[dict[str, float]]:
-        return self.trainer.evaluate_members(n)
+        ``general`` adds the sample-based metrics (MMD, sliced W1, precision, recall, density,
+        coverage) with their noise floors.
+        """
+        return self.trainer.evaluate(n, general)
+
+    def evaluate_members(self, n: int | None = None, general: bool = False) -> list[dict[str, float]]:
+        return self.trainer.evaluate_members(n, general)
 
     def plot(self) -> list[Path]:
         """Redraw every figure of the run from its logs and latest checkpoint."""
         n = self.trainer.task.eval_samples or self.config.log.eval_samples
         members = [self.sample(n, seed=0, member=i) for i in range(self.trainer.members)]
-        return render_run(self.folder.figures, self.trainer.task, self.folder.metrics.read(),
-                          self.folder.snapshots.read(), members)
+        written = render_run(self.folder.figures, self.trainer.task, self.folder.metrics.read(),
+                             self.folder.snapshots.read(), members)
+        extra = self.trainer.task.discriminator_figure(
+            self.trainer.discriminator, self.trainer.device, self.folder.figures / "discriminator.png")
+        return written + ([extra] if extra is not None else [])
 
 
 def _check_compatible(state: dict[str, Any], trainer: Trainer) -> None:

@@ -21,13 +21,15 @@ import torch
 
 from gankit.config import Config
 from gankit.errors import GankitError
+from gankit.metrics import general_metrics
 from gankit.models import Discriminator, Generator, initialise
 from gankit.objectives import OBJECTIVES, gradient_penalty, squared_gradient_penalty
 from gankit.optim import FlatAdam, WeightAverage, flat_grad, flatten_parameters
 from gankit.tasks import Task, make_task
 
 # Offsets that give each random stream of a run its own seed.
-DATA_STREAM, NOISE_STREAM, EVAL_STREAM = 1, 2, 3
+DATA_STREAM, NOISE_STREAM, EVAL_STREAM, REFERENCE_STREAM = 1, 2, 3, 5
+GENERAL_SAMPLES = 2500  # the sample-based metrics cost n^2: they use at most this many points
 
 LR_SCHEDULES = {
     "constant": lambda t: 1.0,
@@ -225,11 +227,13 @@ class Trainer:
             z = z.expand(self.members, *size)  # the same noise for every member; keep one
             return self.eval_generator(z)[member].cpu().numpy()
 
-    def evaluate_members(self, n: int | None = None) -> list[dict[str, float]]:
+    def evaluate_members(self, n: int | None = None, general: bool = False) -> list[dict[str, float]]:
         """Each member's task metrics plus mean D on real and generated data.
 
         The evaluation draws come from each member's own stream, seeded afresh each time, so
         metrics at different steps compare the same noise and training randomness is untouched.
+        With ``general``, also the sample-based metrics of :mod:`gankit.metrics` against a real
+        sample, each with its noise floor from a second, independent real sample.
         """
         n = n or self.task.eval_samples or self.config.log.eval_samples
         n -= n % self.config.model.pack
@@ -240,18 +244,23 @@ class Trainer:
             p = self.config.model.pack
             d_real = torch.sigmoid(self.discriminator(pack(real, p))).mean(-1)
             d_fake = torch.sigmoid(self.discriminator(pack(fake, p))).mean(-1)
-        fake_np = fake.cpu().numpy()
+        fake_np, real_np = fake.cpu().numpy(), real.cpu().numpy()
+        if general:
+            m = min(n, GENERAL_SAMPLES)
+            reference = self.real(m, self._rngs(REFERENCE_STREAM)).cpu().numpy()
         results = []
         for i in range(self.members):
             metrics = self.task.metrics(fake_np[i])
             metrics["d_real_mean"] = float(d_real[i])
             metrics["d_fake_mean"] = float(d_fake[i])
+            if general:
+                metrics.update(general_metrics(real_np[i, :m], fake_np[i, :m], reference[i]))
             results.append(metrics)
         return results
 
-    def evaluate(self, n: int | None = None) -> dict[str, Any]:
+    def evaluate(self, n: int | None = None, general: bool = False) -> dict[str, Any]:
         """Metrics of the population: a member's own values, or their summary over members."""
-        per_member = self.evaluate_members(n)
+        per_member = self.evaluate_members(n, general)
         return aggregate({key: [m[key] for m in per_member] for key in per_member[0]})
 
     def state_dict(self) -> dict[str, Any]:

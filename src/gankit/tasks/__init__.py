@@ -7,11 +7,14 @@ from typing import Any
 from gankit.registry import Registry
 from gankit.tasks.base import Task, build_task
 from gankit.tasks.mixture1d import Mixture1D
+from gankit.tasks.mixture2d import Grid, Ring
 from gankit.tasks.parabola import Parabola
 
 TASKS: Registry[type[Task]] = Registry("dataset")
 TASKS.register("parabola")(Parabola)
 TASKS.register("mixture1d")(Mixture1D)
+TASKS.register("ring")(Ring)
+TASKS.register("grid")(Grid)
 
 
 def make_task(name: str, params: dict[str, Any] | None = None) -> Task:

@@ -48,6 +48,10 @@ class Task(ABC):
         """Task-specific figures of a final generated sample; returns the paths written."""
         return []
 
+    def discriminator_figure(self, discriminator: Any, device: Any, path: Any) -> Any:
+        """A picture of D over the data space, where the task has one; returns its path or None."""
+        return None
+
 
 def build_task(task_class: type[Task], params: dict[str, Any]) -> Task:
     """Instantiate a task, answering unknown or mistyped parameters with a GankitError."""

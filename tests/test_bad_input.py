@@ -50,8 +50,14 @@ def world(tmp_path_factory):
     narrower = toml.replace("d_hidden = [\n    128,\n]", "d_hidden = [\n    64,\n]")
     (reshaped / "config.toml").write_text(narrower)
     assert "64" in (reshaped / "config.toml").read_text()
+    mismatched = variant("mismatched")
+    state = torch.load(mismatched / "checkpoints" / ckpt, weights_only=True)
+    state["config"]["model"]["d_hidden"] = [64]  # the weights say 128
+    torch.save(state, mismatched / "checkpoints" / "step_99999999.pt")
     (root / "empty").mkdir()
     (root / "a_file").write_text("not a folder")
+    (root / "not_a_run").mkdir()
+    (root / "not_a_run" / "paper.txt").write_text("a user's own file")
     configs = {
         "typo_key": "[train]\nstpes = 3\n",
         "typo_section": "[trian]\nsteps = 3\n",
@@ -122,10 +128,18 @@ def _cases():
         (["train", "--resume", "{root}/evil"], "was refused"),
         (["train", "--resume", "{root}/future"], "format version 7"),
         (["train", "--resume", "{root}/reshaped"], "differs from the config saved in the checkpoint"),
+        (["train", "--resume", "{root}/run", "--overwrite", "--out", "{root}/x"], "--out cannot be changed"),
         (["train", *SHORT, "--out", "{root}/run"], "is not empty"),
         (["train", *SHORT, "--out", "{root}/a_file"], "exists and is not a folder"),
         (["eval", "{root}/nowhere"], "does not exist"),
-        (["eval", "{root}/reshaped"], "discriminator does not match the config"),
+        (["eval", "{root}/mismatched"], "discriminator does not match the config"),
+        (["train", *SHORT, "--set", "data=ring"], "config key 'data' is a table"),
+        (["train", *SHORT, "--seed", "-1"], "seed must be a whole number from 0 to 2^32 - 1"),
+        (["train", *SHORT, "--name", "../../x"], "name may hold letters"),
+        (["train", *SHORT, "--threads", "100000"], "train.threads must be at most 256"),
+        (["train", "--resume", "{root}/run", "--loss", "hinge"], "--loss cannot be changed"),
+        (["train", *SHORT, "--out", "{root}/not_a_run"], "holds no gankit run"),
+        (["eval", "{root}/run", "--n", "3"], "evaluation needs at least 16 samples"),
         (["eval", "{root}/truncated", "--json"], "is corrupt or truncated"),
         (["plot", "{root}/empty"], "is not a gankit run folder"),
         (["sample", "{root}/run", "--out", "{root}/no/such/dir/x.npy"],

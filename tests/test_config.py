@@ -22,7 +22,8 @@ def test_seed_preset_has_the_seed_settings():
     assert c.train.loss == "minimax" and c.train.d_steps == 1 and c.train.ema == 0
     assert (c.model.noise_dim, c.model.g_hidden, c.model.d_hidden) == (5, [128], [128])
     assert c.model.activation == "relu"
-    assert c.data.name == "parabola" and c.data.params == {}
+    assert c.data.name == "parabola"
+    assert c.data.params == {"a_min": 1.0, "a_max": 3.0, "n_points": 15, "x_min": -2.0, "x_max": 2.0}
     assert c.log.snapshot_every == 100
 
 
@@ -70,7 +71,9 @@ def test_out_of_range_values_are_refused(override, message):
 
 def test_switching_dataset_drops_the_old_dataset_parameters():
     c = resolve_config("default", overrides=[{"data": {"a_max": 4.0}}, {"data": {"name": "parabola"}}])
-    assert c.data.params == {"a_max": 4.0}  # same dataset: parameters kept
+    assert c.data.params["a_max"] == 4.0  # same dataset: parameters kept
+    ring = resolve_config("default", overrides=[{"data": {"a_max": 4.0}}, {"data": {"name": "ring"}}])
+    assert ring.data.params == {"n_modes": 8, "radius": 1.0, "std": 0.01}  # resolved, none left over
 
 
 def test_parse_override_reads_toml_values():

@@ -19,6 +19,7 @@ from gankit.config import PRESETS, parse_override, resolve_config, shortcut_over
 from gankit.errors import GankitError
 from gankit.objectives import OBJECTIVES
 from gankit.run import Interrupted, Run, resume, train
+from gankit.rundir import jsonable
 from gankit.tasks import TASKS
 
 
@@ -109,17 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv")
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
 
     p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--n", type=_positive_int, help="generated samples (default: the run's eval size)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
     p.add_argument("--task-only", action="store_true",
                    help="only the task's own metrics (skip MMD, sliced W1, precision/recall, "
                    "density/coverage and their noise floors)")
 
     p = commands.add_parser("plot", parents=[common], help="redraw a run's figures")
     p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
 
     p = commands.add_parser(
         "theory", parents=[common], help="check the seed's equations numerically, with figures",
@@ -144,10 +148,19 @@ def _print_metrics(metrics: dict) -> None:
         print(f"  {key:<18} {shown}")
 
 
+RESUME_KEEPS = ("data", "preset", "loss", "batch_size", "d_steps", "lr", "lr_g", "lr_d", "ema", "seed",
+                "seeds", "device", "threads", "on_divergence", "name", "config", "out")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     common = {"progress": not args.quiet, "live": args.live, "figures": not args.no_figures}
     if args.resume:
+        changed = [f"--{k.replace('_', '-')}" for k in RESUME_KEEPS
+                   if getattr(args, k) not in (None, "default")] + (["--set"] if args.set else [])
+        if changed:
+            raise GankitError(f"--resume continues a run with its own config; {', '.join(changed)} "
+                              "cannot be changed (only --steps can extend it)")
         run = resume(args.resume, steps=args.steps, **common)
     else:
         overrides = shortcut_overrides(
@@ -172,7 +185,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise GankitError(f"--out must end in .npy or .csv, got '{out.name}'")
     if not out.parent.is_dir():
         raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
-    samples = Run.load(args.run_dir).sample(args.n, args.seed, args.member)
+    samples = Run.load(args.run_dir, args.device).sample(args.n, args.seed, args.member)
     if out.suffix == ".npy":
         import io
 
@@ -191,10 +204,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    run = Run.load(args.run_dir)
+    run = Run.load(args.run_dir, args.device)
     metrics = run.evaluate(args.n, general=not args.task_only)
     if args.json:
-        print(json.dumps({"step": run.trainer.step_count, **metrics}, indent=2))
+        print(json.dumps(jsonable({"step": run.trainer.step_count, **metrics}), indent=2))
         return 0
     members = run.trainer.members
     print(f"{run.path} at step {run.trainer.step_count}" + (f", {members} members:" if members > 1 else ":"))
@@ -209,7 +222,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    for path in Run.load(args.run_dir).plot():
+    for path in Run.load(args.run_dir, args.device).plot():
         print(path)
     return 0
 

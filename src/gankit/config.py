@@ -7,6 +7,7 @@ A config fully describes a run: ``config.toml`` in a run folder is the resolved 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ class TrainConfig:
 class LogConfig:
     log_every: int = 10
     eval_every: int = 100
-    eval_samples: int = 16384
+    eval_samples: int = 0  # generated samples per evaluation; 0 = the task's own (16,384; 2,500 on ring/grid)
     snapshot_every: int = 100
     checkpoint_every: int = 1000
     keep_checkpoints: int = 2
@@ -108,7 +109,6 @@ class Config:
             "model.noise_dim": self.model.noise_dim,
             "log.log_every": self.log.log_every,
             "log.eval_every": self.log.eval_every,
-            "log.eval_samples": self.log.eval_samples,
             "log.snapshot_every": self.log.snapshot_every,
             "log.checkpoint_every": self.log.checkpoint_every,
             "log.keep_checkpoints": self.log.keep_checkpoints,
@@ -122,6 +122,7 @@ class Config:
         if not 0 <= self.train.ema < 1:
             raise GankitError(f"train.ema must be in [0, 1) (0 turns it off), got {self.train.ema}")
         for key, value in {"train.r1": self.train.r1, "train.r2": self.train.r2,
+                           "log.eval_samples": self.log.eval_samples,
                            "train.gp_weight": self.train.gp_weight,
                            "train.max_seconds": self.train.max_seconds}.items():
             if not value >= 0:
@@ -129,7 +130,7 @@ class Config:
         if self.train.batch_size % self.model.pack:
             raise GankitError(f"train.batch_size ({self.train.batch_size}) must be a multiple of "
                               f"model.pack ({self.model.pack})")
-        from gankit.training import LR_SCHEDULES
+        from gankit.optim import LR_SCHEDULES
 
         if self.train.lr_schedule not in LR_SCHEDULES:
             raise GankitError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
@@ -142,6 +143,12 @@ class Config:
         if not 0 < self.train.rollback_lr_factor < 1:
             raise GankitError(f"train.rollback_lr_factor must be in (0, 1), "
                               f"got {self.train.rollback_lr_factor}")
+        if not 0 <= self.seed < 2**32:
+            raise GankitError(f"seed must be a whole number from 0 to 2^32 - 1, got {self.seed}")
+        if self.train.threads > 256:
+            raise GankitError(f"train.threads must be at most 256, got {self.train.threads}")
+        if self.name and not re.fullmatch(r"[A-Za-z0-9_.+=-][A-Za-z0-9_.+= -]*", self.name):
+            raise GankitError(f"name may hold letters, digits, spaces and _ . + = - only, got '{self.name}'")
         if self.train.threads < 0:
             raise GankitError(f"train.threads must be 0 (torch's default) or more, got {self.train.threads}")
         widths_by_key = {"model.g_hidden": self.model.g_hidden, "model.d_hidden": self.model.d_hidden}
@@ -152,8 +159,15 @@ class Config:
             raise GankitError(f"device must be 'cpu', 'cuda' or 'cuda:N', got '{self.device}'")
         OBJECTIVES.get(self.train.loss)
         ACTIVATIONS.get(self.model.activation)
-        make_task(self.data.name, self.data.params)
+        task = make_task(self.data.name, self.data.params)
+        # Resolve the task's parameters too, so config.toml states every value the run used.
+        self.data.params = {f.name: _plain(getattr(task, f.name)) for f in dataclasses.fields(task)}
         return self
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, so that a resolved value writes to TOML and reads back equal."""
+    return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
 def _check_type(key: str, value: Any, annotation: Any) -> Any:
@@ -332,7 +346,10 @@ def resolve_config(
     if config_file is not None:
         values = merge(values, read_toml(config_file))
     for override in overrides or []:
-        new_name = override.get("data", {}).get("name")
+        data = override.get("data", {})
+        if not isinstance(data, dict):
+            raise GankitError("config key 'data' is a table: set its parts, e.g. data.name=ring")
+        new_name = data.get("name")
         if new_name is not None and new_name != values.get("data", {}).get("name"):
             values = {**values, "data": {}}  # another dataset: the old one's parameters go
         values = merge(values, override)

@@ -76,8 +76,9 @@ def save_gif(task: Task, snapshots: Sequence[dict[str, Any]], path: Path, ms_per
 
 def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     """Losses, mean D outputs and every evaluated metric against the step."""
-    metric_keys = [k for k in rows[0].keys() | set().union(*rows) if k not in TRAINING_KEYS]
-    metric_keys.sort()
+    suffixes = ("_q1", "_q3", "_min", "_max")  # a population's spread is drawn as a band instead
+    metric_keys = sorted(k for k in set().union(*rows) if k not in TRAINING_KEYS and not k.endswith(suffixes)
+                         and any(isinstance(r.get(k), (int, float)) for r in rows))
     panels = 2 + len(metric_keys)
     cols = 3
     fig = Figure(figsize=(4.2 * cols, 3.0 * -(-panels // cols)))
@@ -99,7 +100,12 @@ def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     axes[1].legend(fontsize=8)
     for ax, key in zip(axes[2:], metric_keys):
         steps, values = series(key)
-        ax.plot(steps, values, marker=".")
+        ax.plot(steps, values, marker=".", label="median over members" if f"{key}_q1" in rows[-1] else None)
+        if f"{key}_q1" in rows[-1]:
+            band = [(r["step"], r[f"{key}_q1"], r[f"{key}_q3"]) for r in rows if f"{key}_q1" in r]
+            ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
+                            alpha=0.25, label="interquartile range")
+            ax.legend(fontsize=7)
         if values and min(values) > 0 and max(values) / min(values) > 20:
             ax.set_yscale("log")
         ax.set_title(key)

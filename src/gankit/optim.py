@@ -13,6 +13,13 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+# Learning-rate multipliers as a function of training progress t in [0, 1].
+LR_SCHEDULES = {
+    "constant": lambda t: 1.0,
+    "linear": lambda t: 1.0 - t,
+    "cosine": lambda t: 0.5 * (1.0 + math.cos(math.pi * t)),
+}
+
 
 def flatten_parameters(module: nn.Module) -> torch.Tensor:
     """Move the module's parameters into one buffer and make each parameter a view of it."""

@@ -28,7 +28,7 @@ from gankit.config import Config, config_from_dict, resolve_config, shortcut_ove
 from gankit.errors import GankitError
 from gankit.figures import LivePlot, has_display, render_run
 from gankit.rundir import RunFolder
-from gankit.training import StepStats, Trainer, aggregate
+from gankit.training import SNAPSHOT_STREAM, StepStats, Trainer, aggregate, stream_seed
 
 
 class TrainingDiverged(GankitError):
@@ -81,13 +81,14 @@ class Run:
     def load(cls, path: str | Path, device: str | None = None) -> Run:
         """Open a run folder at its latest checkpoint."""
         folder = RunFolder(path)
-        config = folder.load_config()
+        folder.load_config()  # a readable run folder, or a clear error
+        state = load_checkpoint(latest_checkpoint(folder.checkpoints))
+        config = config_from_dict(state["config"]).validate()  # what the weights were trained as
         if device is not None:
             config = dataclasses.replace(config, device=device)
         trainer = Trainer(config)
-        state = load_checkpoint(latest_checkpoint(folder.checkpoints))
         _check_compatible(state, trainer)
-        trainer.load_state_dict(state["trainer"])
+        trainer.load_state_dict(state["trainer"], restore_rng=False)
         return cls(folder, trainer)
 
     @property
@@ -119,8 +120,8 @@ class Run:
 
     def plot(self) -> list[Path]:
         """Redraw every figure of the run from its logs and latest checkpoint."""
-        n = self.trainer.task.eval_samples or self.config.log.eval_samples
-        members = [self.sample(n, seed=0, member=i) for i in range(self.trainer.members)]
+        n = self.config.log.eval_samples or self.trainer.task.eval_samples
+        members = list(self.trainer.sample_members(n, seed=0))
         written = render_run(self.folder.figures, self.trainer.task, self.folder.metrics.read(),
                              self.folder.snapshots.read(), members)
         extra = self.trainer.task.discriminator_figure(
@@ -157,10 +158,11 @@ class _Session:
         self.config = trainer.config
         self.progress = progress
         self.live = LivePlot(trainer.task) if live else None
-        # Fixed noise and one fixed real sample, so snapshots show the same z moving over time.
-        self.snapshot_seed = self.config.seed * 1000 + 4
+        # Fixed noise and a fixed real sample, so snapshots show the same z moving over time.
+        self.snapshot_seed = stream_seed(self.config.seed, SNAPSHOT_STREAM)
         rng = torch.Generator(trainer.device).manual_seed(self.snapshot_seed)
-        self.snapshot_real = trainer.task.sample(1, rng).cpu().numpy().tolist()
+        self.snapshot_real = trainer.task.sample(trainer.task.figure_points, rng).cpu().numpy()
+        self.snapshot_real = np.round(self.snapshot_real, 5).tolist()
         self.last_eval: dict[str, float] = {}
         self.previous: StepStats | None = None
 
@@ -220,10 +222,12 @@ class _Session:
     def checkpoint(self) -> None:
         bad, network = self.trainer.nonfinite_members()
         unmarked = [i for i in bad if not self.trainer.diverged[i]]
-        if unmarked:  # never let a checkpoint replace a good one with broken weights
+        if unmarked and len(unmarked) + int(self.trainer.diverged.sum()) < self.trainer.members:
+            self.trainer.diverged[unmarked] = True  # members are independent: the rest go on
+            tqdm.write(f"gankit: member(s) {unmarked} diverged by step {self.trainer.step_count} "
+                       f"(non-finite {network} weights); the other members train on")
+        elif unmarked:  # never let a checkpoint replace a good one with broken weights
             who = f"the {network}'s weights"
-            if self.trainer.members > 1:
-                who += f" (member {unmarked[0]})"
             raise self.diverged(self.trainer.step_count, f"{who} are not finite", None)
         save_checkpoint(self.folder.checkpoints, self.trainer.step_count, {
             "gankit_version": __version__,
@@ -239,46 +243,49 @@ class _Session:
         self.start = time.perf_counter() - (rows[-1].get("elapsed_s", 0.0) if rows else 0.0)
         self.bar = tqdm(total=total, initial=trainer.step_count, unit="it",
                         disable=not self.progress, dynamic_ncols=True, desc=self.folder.path.name)
-        rollbacks = 0
+        rollbacks, finished = 0, trainer.step_count >= total
         try:
             with _SignalFlag().installed() as flag:
-                while (trainer.step_count < total and flag.received is None
-                       and not self.out_of_time()):
+                while not finished and flag.received is None:
                     try:
-                        self.iterate()
+                        finished = self.iterate()
                     except TrainingDiverged as diverged:
                         if (self.config.train.on_divergence != "rollback"
                                 or rollbacks >= self.config.train.max_rollbacks):
                             raise
                         rollbacks += 1
                         self.roll_back(diverged)
-            if flag.received is not None:
-                self.bar.close()
-                self.checkpoint()
-                name = signal.Signals(flag.received).name
-                raise Interrupted(
-                    f"stopped by {name} at step {trainer.step_count}; saved a checkpoint. "
-                    f"Continue with: gankit train --resume {self.folder.path}",
-                    exit_code=128 + flag.received)
+                if flag.received is not None and not finished:
+                    self.bar.close()
+                    self.checkpoint()
+                    name = signal.Signals(flag.received).name
+                    raise Interrupted(
+                        f"stopped by {name} at step {trainer.step_count}; saved a checkpoint. "
+                        f"Continue with: gankit train --resume {self.folder.path}",
+                        exit_code=128 + flag.received)
         finally:
             self.bar.close()
-            if self.live is not None:
-                self.live.close()
+        if self.live is not None:
+            self.live.close()
 
     def out_of_time(self) -> bool:
         budget = self.config.train.max_seconds
         return budget > 0 and time.perf_counter() - self.start >= budget
 
-    def iterate(self) -> None:
-        """One training step and whatever logging, snapshot or checkpoint falls on it."""
+    def iterate(self) -> bool:
+        """One training step and whatever logging, snapshot or checkpoint falls on it.
+
+        Returns whether this was the last step (the step count or the time budget is reached),
+        so the last step is always logged, evaluated and checkpointed.
+        """
         trainer, log = self.trainer, self.config.log
         stats = trainer.step()
         step = trainer.step_count
         self.check_finite(step, stats)
         self.previous = stats
         self.bar.update(1)
-        last = step == self.config.train.steps or self.out_of_time()
-        if step % log.log_every == 0 or last:
+        last = step >= self.config.train.steps or self.out_of_time()
+        if step % log.log_every == 0 or step % log.eval_every == 0 or last:
             row = self.log_row(step, stats, time.perf_counter() - self.start, last)
             self.folder.metrics.append(row)
             postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
@@ -289,6 +296,7 @@ class _Session:
             self.snapshot(step, stats)
         if step % log.checkpoint_every == 0 or last:
             self.checkpoint()
+        return last
 
     def roll_back(self, diverged: TrainingDiverged) -> None:
         """Return to the last good checkpoint with smaller learning rates."""
@@ -307,8 +315,7 @@ class _Session:
 
     def finish(self) -> dict[str, Any]:
         trainer = self.trainer
-        per_member = trainer.evaluate_members() if not self.last_eval else None
-        metrics = self.last_eval or aggregate({k: [m[k] for m in per_member] for k in per_member[0]})
+        metrics = dict(self.last_eval or trainer.evaluate())
         summary: dict[str, Any] = {"step": trainer.step_count}
         if trainer.members == 1:
             summary.update(metrics)
@@ -347,9 +354,10 @@ def train(
         config = resolve_config(preset, config_file, shortcut_overrides(**settings))
     elif settings:
         raise TypeError("pass either a Config or settings, not both")
+    trainer = Trainer(config)  # fails before any folder is made, e.g. on a missing device
     folder = RunFolder(out if out is not None else _default_out(config))
     folder.create(config, overwrite)
-    return _run(Trainer(config), folder, progress, live, figures)
+    return _run(trainer, folder, progress, live, figures)
 
 
 def resume(path: str | Path, *, steps: int | None = None, progress: bool = False,
@@ -365,6 +373,10 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
         raise GankitError(f"{folder.config_path} differs from the config saved in the checkpoint; "
                           "a resumed run must keep its config")
     if steps is not None and steps != config.train.steps:
+        if config.train.lr_schedule != "constant":
+            raise GankitError(f"--steps cannot change the length of a run with a "
+                              f"'{config.train.lr_schedule}' learning-rate schedule: the schedule "
+                              "is laid over train.steps, so the resumed run would differ")
         if steps < int(state["trainer"]["step"]):
             raise GankitError(f"--steps {steps} is below the checkpoint's step "
                               f"{state['trainer']['step']}")

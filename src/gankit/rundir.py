@@ -7,14 +7,19 @@ import math
 from pathlib import Path
 from typing import Any
 
-from gankit.checkpoint import atomic_write_text
+from gankit.checkpoint import atomic_write_text, list_checkpoints
 from gankit.config import Config, config_from_dict, read_toml
 from gankit.errors import GankitError
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with every non-finite float, at any depth, as a string: JSON has no NaN."""
     if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # JSON has no NaN or Infinity; keep the information readable
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -26,7 +31,7 @@ class JsonLines:
 
     def append(self, row: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({k: _jsonable(v) for k, v in row.items()}) + "\n")
+            handle.write(json.dumps(jsonable(row)) + "\n")
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -63,17 +68,21 @@ class RunFolder:
         if self.path.exists() and not self.path.is_dir():
             raise GankitError(f"output path '{self.path}' exists and is not a folder")
         if self.is_run() or (self.path.is_dir() and any(self.path.iterdir())):
+            if not self.is_run():
+                raise GankitError(f"output folder '{self.path}' is not empty and holds no gankit "
+                                  "run; choose another --out (gankit never deletes other files)")
             if not overwrite:
                 raise GankitError(
                     f"output folder '{self.path}' is not empty; choose another --out, continue "
                     f"it with --resume {self.path}, or pass --overwrite to replace it")
             for stale in (self.metrics.path, self.snapshots.path, self.summary_path):
                 stale.unlink(missing_ok=True)
-            for folder in (self.checkpoints, self.figures):
-                if folder.is_dir():
-                    for item in folder.iterdir():
-                        if item.is_file():
-                            item.unlink()
+            for old in list_checkpoints(self.checkpoints):
+                old.unlink()
+            if self.figures.is_dir():
+                for item in self.figures.iterdir():
+                    if item.suffix in (".png", ".gif"):
+                        item.unlink()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self.checkpoints.mkdir(exist_ok=True)
@@ -90,8 +99,7 @@ class RunFolder:
         return config_from_dict(read_toml(self.config_path)).validate()
 
     def write_summary(self, summary: dict[str, Any]) -> None:
-        atomic_write_text(self.summary_path, json.dumps(
-            {k: _jsonable(v) for k, v in summary.items()}, indent=2) + "\n")
+        atomic_write_text(self.summary_path, json.dumps(jsonable(summary), indent=2) + "\n")
 
     def read_summary(self) -> dict[str, Any]:
         if not self.summary_path.exists():

@@ -26,9 +26,9 @@ from gankit.checkpoint import atomic_write_text
 from gankit.config import Config, resolve_config
 from gankit.models import Discriminator, initialise
 from gankit.objectives import OBJECTIVES, bce_d_loss, value_function
-from gankit.optim import FlatAdam, flat_grad, flatten_parameters
+from gankit.optim import LR_SCHEDULES, FlatAdam, flat_grad, flatten_parameters
 from gankit.tasks.mixture1d import JSD_BINS, Mixture1D, discrete_jsd
-from gankit.training import LR_SCHEDULES, Trainer
+from gankit.training import Trainer
 
 LOG4 = math.log(4)
 SEED = 0

@@ -24,18 +24,13 @@ from gankit.errors import GankitError
 from gankit.metrics import general_metrics
 from gankit.models import Discriminator, Generator, initialise
 from gankit.objectives import OBJECTIVES, gradient_penalty, squared_gradient_penalty
-from gankit.optim import FlatAdam, WeightAverage, flat_grad, flatten_parameters
+from gankit.optim import LR_SCHEDULES, FlatAdam, WeightAverage, flat_grad, flatten_parameters
 from gankit.tasks import Task, make_task
 
 # Offsets that give each random stream of a run its own seed.
-DATA_STREAM, NOISE_STREAM, EVAL_STREAM, REFERENCE_STREAM = 1, 2, 3, 5
+DATA_STREAM, NOISE_STREAM, EVAL_STREAM, SNAPSHOT_STREAM, REFERENCE_STREAM = 1, 2, 3, 4, 5
 GENERAL_SAMPLES = 2500  # the sample-based metrics cost n^2: they use at most this many points
-
-LR_SCHEDULES = {
-    "constant": lambda t: 1.0,
-    "linear": lambda t: 1.0 - t,
-    "cosine": lambda t: 0.5 * (1.0 + math.cos(math.pi * t)),
-}
+MIN_EVAL_SAMPLES = 16  # nearest-neighbour metrics need a few more points than their k
 
 
 def stream_seed(seed: int, stream: int) -> int:
@@ -66,23 +61,30 @@ class StepStats:
         }
 
 
-def aggregate(per_member: dict[str, list[float]]) -> dict[str, Any]:
+def quartiles(values: list[float]) -> dict[str, float]:
+    """Median, quartiles and range of the finite values (all NaN when there are none)."""
+    finite = np.array([v for v in values if math.isfinite(v)], dtype=np.float64)
+    if finite.size == 0:
+        return dict.fromkeys(("median", "q1", "q3", "min", "max"), float("nan"))
+    q1, median, q3 = np.percentile(finite, [25, 50, 75])
+    return {"median": float(median), "q1": float(q1), "q3": float(q3),
+            "min": float(finite.min()), "max": float(finite.max())}
+
+
+def aggregate(per_member: dict[str, list[float]], left_out: Any = None) -> dict[str, Any]:
     """One member: its values. Several: median, quartiles, min, max and the values themselves.
 
-    Members whose numbers are not finite (diverged) are left out of the statistics.
+    Members flagged in ``left_out`` (diverged ones) and non-finite values are left out of the
+    statistics, so every metric is summarised over the same surviving members.
     """
     if len(next(iter(per_member.values()))) == 1:
         return {key: values[0] for key, values in per_member.items()}
+    keep = [left_out is None or not bool(left_out[i]) for i in range(len(next(iter(per_member.values()))))]
     out: dict[str, Any] = {}
     for key, values in per_member.items():
-        finite = np.array([v for v in values if math.isfinite(v)], dtype=np.float64)
-        if finite.size == 0:
-            out[key] = float("nan")
-            continue
-        q1, median, q3 = np.percentile(finite, [25, 50, 75])
-        out[key] = float(median)
-        out.update({f"{key}_q1": float(q1), f"{key}_q3": float(q3),
-                    f"{key}_min": float(finite.min()), f"{key}_max": float(finite.max())})
+        stats = quartiles([v for v, k in zip(values, keep) if k])
+        out[key] = stats["median"]
+        out.update({f"{key}_{name}": stats[name] for name in ("q1", "q3", "min", "max")})
     out["members"] = per_member
     return out
 
@@ -219,13 +221,16 @@ class Trainer:
         if not 0 <= member < self.members:
             raise GankitError(f"member {member} does not exist; this run has members 0 to "
                               f"{self.members - 1}")
+        return self.sample_members(n, seed)[member]
+
+    def sample_members(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``[members, n, dim]``: every member's generator on the same noise."""
         rng = torch.Generator(self.device)
         rng.manual_seed(seed) if seed is not None else rng.seed()
         size = (n, self.config.model.noise_dim)
         with self._evaluating():
             z = torch.randn(size, generator=rng, device=self.device)
-            z = z.expand(self.members, *size)  # the same noise for every member; keep one
-            return self.eval_generator(z)[member].cpu().numpy()
+            return self.eval_generator(z.expand(self.members, *size)).cpu().numpy()
 
     def evaluate_members(self, n: int | None = None, general: bool = False) -> list[dict[str, float]]:
         """Each member's task metrics plus mean D on real and generated data.
@@ -235,8 +240,11 @@ class Trainer:
         With ``general``, also the sample-based metrics of :mod:`gankit.metrics` against a real
         sample, each with its noise floor from a second, independent real sample.
         """
-        n = n or self.task.eval_samples or self.config.log.eval_samples
+        n = n or self.config.log.eval_samples or self.task.eval_samples
         n -= n % self.config.model.pack
+        if n < MIN_EVAL_SAMPLES:
+            raise GankitError(f"evaluation needs at least {MIN_EVAL_SAMPLES} samples "
+                              f"(a multiple of model.pack), got {n}")
         rngs = self._rngs(EVAL_STREAM)
         with self._evaluating():
             real = self.real(n, rngs)
@@ -261,7 +269,7 @@ class Trainer:
     def evaluate(self, n: int | None = None, general: bool = False) -> dict[str, Any]:
         """Metrics of the population: a member's own values, or their summary over members."""
         per_member = self.evaluate_members(n, general)
-        return aggregate({key: [m[key] for m in per_member] for key in per_member[0]})
+        return aggregate({key: [m[key] for m in per_member] for key in per_member[0]}, self.diverged)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything a resumed run needs to continue exactly where this one stands."""
@@ -278,7 +286,9 @@ class Trainer:
             "diverged": self.diverged.clone(),
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any], restore_rng: bool = True) -> None:
+        """Restore a checkpoint; ``restore_rng=False`` when only evaluating or sampling, which
+        also lets a run trained on one device be opened on another."""
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         if self.ema_generator is not None:
@@ -287,9 +297,10 @@ class Trainer:
             self.ema_generator.load_state_dict(state["ema_generator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        for rng, saved in zip(self.data_rngs, state["data_rng"], strict=True):
-            rng.set_state(saved)
-        for rng, saved in zip(self.noise_rngs, state["noise_rng"], strict=True):
-            rng.set_state(saved)
+        if restore_rng:
+            for rng, saved in zip(self.data_rngs, state["data_rng"], strict=True):
+                rng.set_state(saved)
+            for rng, saved in zip(self.noise_rngs, state["noise_rng"], strict=True):
+                rng.set_state(saved)
         self.diverged = state["diverged"].clone()
         self.step_count = int(state["step"])

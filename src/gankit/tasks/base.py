@@ -20,7 +20,7 @@ class Task(ABC):
     """
 
     name: str = ""
-    eval_samples: int | None = None  # the task's own evaluation size, if its literature fixes one
+    eval_samples: int = 16384  # generated samples per evaluation unless log.eval_samples says otherwise
     figure_points: int = 8  # generated samples drawn in a snapshot of the task's figure
 
     @property

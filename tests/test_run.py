@@ -141,3 +141,12 @@ def test_one_diverged_member_does_not_stop_the_others(tmp_path, monkeypatch):
     run = _train(tmp_path / "r", steps=30, seeds=3)
     assert run.summary["diverged"] == 1 and run.summary["step"] == 30
     assert run.summary["member_values"]["success"][1] is False
+
+
+def test_resume_of_a_population_is_bit_exact(tmp_path):
+    straight = _train(tmp_path / "straight", steps=60, seeds=3)
+    _train(tmp_path / "split", steps=40, seeds=3)
+    resumed = resume(tmp_path / "split", steps=60, figures=False)
+    assert torch.equal(resumed.trainer.g_flat, straight.trainer.g_flat)
+    assert torch.equal(resumed.trainer.d_flat, straight.trainer.d_flat)
+    assert resumed.summary == straight.summary

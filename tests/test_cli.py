@@ -85,7 +85,7 @@ def test_several_seeds_in_one_run(tmp_path, capsys):
     out = tmp_path / "pop"
     assert main(["train", *SHORT, "--seeds", "3", "--seed", "5", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["members"] == 3 and 0 <= summary["success_share"] <= 1
+    assert summary["seeds"] == 3 and 0 <= summary["success_share"] <= 1
     assert len(summary["member_values"]["a_w1"]) == 3
     assert summary["a_w1_min"] <= summary["a_w1"] <= summary["a_w1_max"]
     assert (out / "figures" / "members.png").exists()

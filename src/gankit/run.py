@@ -325,7 +325,7 @@ class _Session:
             flags = [not bool(trainer.diverged[i]) and trainer.task.success(
                 {k: v[i] for k, v in members.items()}) for i in range(trainer.members)]
             summary.update(metrics)
-            summary.update({"members": trainer.members, "success_share": sum(flags) / len(flags),
+            summary.update({"seeds": trainer.members, "success_share": sum(flags) / len(flags),
                             "diverged": int(trainer.diverged.sum()),
                             "member_values": {**members, "success": flags}})
         self.folder.write_summary(summary)

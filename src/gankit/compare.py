@@ -58,14 +58,6 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "variant"
 
 
-def _stats(values: list[float]) -> tuple[float, float, float]:
-    finite = np.array([v for v in values if isinstance(v, (int, float)) and np.isfinite(v)])
-    if finite.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    q1, median, q3 = np.percentile(finite, [25, 50, 75])
-    return float(median), float(q1), float(q3)
-
-
 def compare(variants: list[Variant], out: str | Path, *, preset: str = "default",
             base: list[dict[str, Any]] | None = None, seeds: int = 5, seed: int = 0,
             steps: int | None = None, seconds: float | None = None, overwrite: bool = False,
@@ -102,17 +94,17 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str = "default"
 
 
 def _row(variant: Variant, run: Run) -> dict[str, Any]:
+    """The run's summary as (median, q1, q3) per metric: the summary already leaves diverged
+    seeds out of those statistics and counts them as failures in the success share."""
     summary = run.summary
-    values = summary.get("member_values") or {k: [v] for k, v in summary.items()
-                                              if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    successes = summary.get("member_values", {}).get("success", [summary.get("success", False)])
     row: dict[str, Any] = {"config": variant.name, "seeds": run.trainer.members,
                            "steps": summary["step"]}
-    for key, member_values in values.items():
-        if key in ("success", "step"):
-            continue
-        row[key] = _stats(member_values)
-    row["success_share"] = sum(bool(s) for s in successes) / len(successes)
+    for key, value in summary.items():
+        if f"{key}_q1" in summary:
+            row[key] = tuple(float(v) for v in (value, summary[f"{key}_q1"], summary[f"{key}_q3"]))
+        elif "member_values" not in summary and isinstance(value, float):
+            row[key] = (value, value, value)  # a single seed
+    row["success_share"] = summary.get("success_share", float(bool(summary.get("success"))))
     row["diverged"] = int(summary.get("diverged", 0))
     return row
 

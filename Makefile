@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench bench-full lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/seed_speed.py
 	$(BIN)/python benchmarks/time_to_quality.py
 	$(BIN)/python benchmarks/members_throughput.py
+
+# The long ones (about an hour on 2 cores): mixtures against the published tables, the
+# objective comparisons on every task, and the theory lab.
+bench-full: bench
+	$(BIN)/python benchmarks/mixtures.py
+	$(BIN)/python benchmarks/compare_objectives.py --task parabola
+	$(BIN)/python benchmarks/compare_objectives.py --task ring --steps 4000 --pick 0 1 2 3 5 7 8
+	$(BIN)/python benchmarks/compare_objectives.py --task grid --steps 4000 --pick 0 1 2 3 5 7 8
+	$(BIN)/gankit theory --out bench-out/theory
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -182,3 +182,5 @@ def test_cuda_without_cuda_is_named(tmp_path, capsys):
 def test_debug_shows_the_traceback(world):
     with pytest.raises(Exception, match="does not exist"):
         main(["eval", str(world / "nowhere"), "--debug"])
+    with pytest.raises(Exception, match="does not exist"):
+        main(["--debug", "eval", str(world / "nowhere")])

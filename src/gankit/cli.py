@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gankit", description="Train generative adversarial networks and measure them exactly.")
     parser.add_argument("--version", action="version", version=f"gankit {__version__}")
+    parser.add_argument("--debug", dest="debug_anywhere", action="store_true",
+                        help="show the traceback of an error (also accepted after COMMAND)")
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -267,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gankit: {exc}", file=sys.stderr)
         return exc.exit_code
     except GankitError as exc:
-        if args.debug:
+        if args.debug or args.debug_anywhere:
             raise
         print(f"gankit: error: {exc}", file=sys.stderr)
         return 2

@@ -268,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Interrupted as exc:
         print(f"gankit: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # before training started or after it ended: nothing to save
+        print("gankit: interrupted", file=sys.stderr)
+        return 130
     except GankitError as exc:
         if args.debug or args.debug_anywhere:
             raise

@@ -17,6 +17,7 @@ from gankit.checkpoint import atomic_write_bytes
 from gankit.compare import compare, grid_variants, parse_variant
 from gankit.config import PRESETS, parse_override, resolve_config, shortcut_overrides
 from gankit.errors import GankitError
+from gankit.metrics import METRICS
 from gankit.objectives import OBJECTIVES
 from gankit.run import Interrupted, Run, resume, train
 from gankit.rundir import jsonable
@@ -216,7 +217,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _print_metrics(metrics)
     if members > 1:
         per_member = metrics["members"]
-        keys = list(per_member)
+        general = set(METRICS.names())
+        keys = [k for k in per_member if k.removesuffix("_floor") not in general]  # keep it narrow
         print("  member " + " ".join(f"{k:>18}" for k in keys))
         for i in range(members):
             print(f"  {i:>6} " + " ".join(f"{per_member[k][i]:>18.4f}" for k in keys))

@@ -28,12 +28,14 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/seed_speed.py
 	$(BIN)/python benchmarks/time_to_quality.py
 	$(BIN)/python benchmarks/members_throughput.py
+	$(BIN)/python benchmarks/threads_under_load.py
 
 # The long ones (about an hour on 2 cores): mixtures against the published tables, the
 # objective comparisons on every task, and the theory lab.
 bench-full: bench
 	$(BIN)/python benchmarks/mixtures.py
-	$(BIN)/python benchmarks/compare_objectives.py --task parabola
+	$(BIN)/python benchmarks/compare_objectives.py --task parabola --pick 0 1 2 3 4 5 6 7 8 9 10
+	$(BIN)/python benchmarks/compare_objectives.py --task parabola --pick 0 10 11 12 13 14 15 --out bench-out/defaults
 	$(BIN)/python benchmarks/compare_objectives.py --task ring --steps 4000 --pick 0 1 2 3 5 7 8
 	$(BIN)/python benchmarks/compare_objectives.py --task grid --steps 4000 --pick 0 1 2 3 5 7 8
 	$(BIN)/gankit theory --out bench-out/theory

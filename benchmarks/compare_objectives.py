@@ -35,6 +35,12 @@ VARIANTS = [
     PARABOLA_R1,
     "+ pack 2: model.pack=2",
     "no EMA: train.ema=0.0",
+    # why the default preset's values (parabola): one setting back to a common alternative
+    "beta1 0.5: train.betas_g=[0.5,0.999] train.betas_d=[0.5,0.999]",
+    "beta1 0.9 (Adam's default): train.betas_g=[0.9,0.999] train.betas_d=[0.9,0.999]",
+    "leaky ReLU: model.activation=leaky_relu",
+    "EMA 0.999: train.ema=0.999",
+    "lr 2e-3: train.lr_g=2e-3 train.lr_d=2e-3",
 ]
 
 

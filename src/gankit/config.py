@@ -54,8 +54,8 @@ class TrainConfig:
     gp_weight: float = 10.0  # lambda of the 'wasserstein_gp' objective's gradient penalty
     lr_schedule: str = "constant"  # constant, linear (to 0) or cosine (to 0) over train.steps
     max_seconds: float = 0.0  # stop after this much training time (an equal-time budget); 0 = none
-    # torch intra-op CPU threads. One is fastest for small MLPs, and a second thread that spins
-    # while the machine is busy can slow a step fiftyfold; 0 leaves torch's default.
+    # torch intra-op CPU threads. A second thread gains nothing for these small MLPs and slows a
+    # step 3.7x as soon as another process runs (benchmarks/threads_under_load.py); 0 = torch's.
     threads: int = 1
     on_divergence: str = "stop"  # or "rollback": back to the last checkpoint, smaller lr
     max_rollbacks: int = 3

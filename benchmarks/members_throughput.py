@@ -62,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seed_rate = rate(SeedLoop().step, args.seconds)
-    single = Trainer(resolve_config("seed", overrides=[{"train": {"threads": args.threads}}]))
+    single = Trainer.from_config(resolve_config("seed", overrides=[{"train": {"threads": args.threads}}]))
     single_rate = rate(single.step, args.seconds)
     peak = peak_matmul_flops()
     flops = matmul_flops_per_iteration(5, 15, 128, 64)
@@ -74,7 +74,7 @@ def main() -> None:
     print(f"{'N':>5} {'member-it/s':>12} {'vs sequential':>14} {'vs seed loop':>13} "
           f"{'GFLOP/s':>8} {'of peak':>8}")
     for n in args.members:
-        trainer = Trainer(resolve_config("seed", overrides=[{"seeds": n},
+        trainer = Trainer.from_config(resolve_config("seed", overrides=[{"seeds": n},
                                                             {"train": {"threads": args.threads}}]))
         steps = rate(trainer.step, args.seconds, warmup=5)
         throughput = steps * n

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 import gankit
+from gankit.memberstats import MemberMetrics
 
 PUBLISHED = {  # modes, hq fraction, reverse KL (None: not reported); mean ± s.e. where given
     "ring": [
@@ -51,8 +52,9 @@ def main() -> None:
         run = gankit.train(preset=task, seeds=args.seeds, out=f"{args.out}/{task}", overwrite=True,
                            figures=True)
         wall = time.perf_counter() - started
-        values = run.summary["member_values"]
-        modes, hq, rkl = (mean_se(values[key]) for key in ("modes_covered", "hq_fraction", "reverse_kl"))
+        record = MemberMetrics.from_row(run.summary)  # diverged seeds left out
+        values = record.values
+        modes, hq, rkl = (mean_se(record.kept(key)) for key in ("modes_covered", "hq_fraction", "reverse_kl"))
         config = run.config
         want_modes, want_hq, want_rkl = TARGETS[task]
         print(f"\n{task}: {args.seeds} seeds as one population, {config.train.steps} steps each, "

@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=15)
     parser.add_argument("--by-shape", action="store_true", help="one row per operation and input shape")
     args = parser.parse_args()
-    trainer = Trainer(resolve_config(args.preset, overrides=[{"seeds": args.seeds}]))
+    trainer = Trainer.from_config(resolve_config(args.preset, overrides=[{"seeds": args.seeds}]))
     for _ in range(50):
         trainer.step()
     with profile(record_shapes=args.by_shape) as prof:

@@ -29,7 +29,7 @@ def main() -> None:
                         help="torch threads for both loops (default 1, gankit's default; 0 = torch's)")
     args = parser.parse_args()
     seed_loop = SeedLoop()
-    trainer = Trainer(resolve_config("seed", overrides=[{"train": {"threads": args.threads}}]))
+    trainer = Trainer.from_config(resolve_config("seed", overrides=[{"train": {"threads": args.threads}}]))
     if args.threads:
         torch.set_num_threads(args.threads)
     times: dict[str, list[float]] = {"seed loop (order fixed)": [], "gankit --preset seed": []}

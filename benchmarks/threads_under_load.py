@@ -22,7 +22,7 @@ def busy(stop_at: float) -> None:
 
 
 def ms_per_step(threads: int, preset: str, steps: int) -> float:
-    trainer = Trainer(resolve_config(preset, overrides=[{"train": {"threads": threads}}]))
+    trainer = Trainer.from_config(resolve_config(preset, overrides=[{"train": {"threads": threads}}]))
     for _ in range(30):
         trainer.step()
     times = []

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from gankit.checkpoint import (
+    FORMAT_VERSION,
     atomic_write_bytes,
     latest_checkpoint,
     list_checkpoints,
@@ -19,7 +20,7 @@ def test_save_keeps_the_newest_k_and_loads_back(tmp_path):
         save_checkpoint(tmp_path, step, {"w": torch.full((2,), float(step))}, keep=2)
     assert [p.name for p in list_checkpoints(tmp_path)] == ["step_00000030.pt", "step_00000040.pt"]
     state = load_checkpoint(latest_checkpoint(tmp_path))
-    assert state["format_version"] == 1 and torch.equal(state["w"], torch.full((2,), 40.0))
+    assert state["format_version"] == FORMAT_VERSION and torch.equal(state["w"], torch.full((2,), 40.0))
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -69,3 +70,14 @@ def test_truncated_and_foreign_files_are_named(tmp_path):
         load_checkpoint(tmp_path / "future.pt")
     with pytest.raises(GankitError, match="no checkpoint"):
         latest_checkpoint(tmp_path / "nothing")
+
+
+def test_a_version_1_checkpoint_is_upgraded_on_load(tmp_path):
+    """Checkpoints written before samplers (format 1) kept bare data-stream states."""
+    rng = torch.Generator().manual_seed(3)
+    v1 = {"format_version": 1, "config": {}, "trainer": {"data_rng": [rng.get_state()], "step": 7}}
+    torch.save(v1, tmp_path / "step_00000007.pt")
+    state = load_checkpoint(latest_checkpoint(tmp_path))
+    assert state["format_version"] == FORMAT_VERSION
+    assert torch.equal(state["trainer"]["samplers"][0]["rng"], rng.get_state())
+    assert "data_rng" not in state["trainer"] and state["trainer"]["step"] == 7

@@ -86,8 +86,8 @@ def test_several_seeds_in_one_run(tmp_path, capsys):
     assert main(["train", *SHORT, "--seeds", "3", "--seed", "5", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seeds"] == 3 and 0 <= summary["success_share"] <= 1
-    assert len(summary["member_values"]["a_w1"]) == 3
-    assert summary["a_w1_min"] <= summary["a_w1"] <= summary["a_w1_max"]
+    assert len(summary["members"]["a_w1"]) == 3
+    assert min(summary["members"]["a_w1"]) <= summary["a_w1"] <= max(summary["members"]["a_w1"])
     assert (out / "figures" / "members.png").exists()
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert len(rows[-1]["members"]["d_loss"]) == 3

@@ -36,7 +36,7 @@ def test_compare_writes_table_csv_figure_from_the_runs(tmp_path):
     for name in ("comparison.md", "comparison.csv", "comparison.png"):
         assert (tmp_path / name).exists()
     summary = json.loads((tmp_path / "runs" / "fast" / "summary.json").read_text())
-    values = sorted(summary["member_values"]["a_w1"])
+    values = sorted(summary["members"]["a_w1"])
     with open(tmp_path / "comparison.csv") as handle:
         table = {row["config"]: row for row in csv.DictReader(handle)}
     assert float(table["fast"]["a_w1_median"]) == pytest.approx(sum(values) / 2, rel=1e-4)

@@ -18,7 +18,7 @@ def normal_abs_deviation(mean: float, std: float, c: float) -> float:
 
 def test_registered_with_its_defaults():
     task = make_task("mixture1d")
-    assert isinstance(task, Mixture1D) and task.dim == 1
+    assert isinstance(task, Mixture1D) and task.shape == (1,)
     assert task.means == (1.0, 3.0) and task.stds == (0.4, 0.6) and task.weights == (0.4, 0.6)
 
 

@@ -12,8 +12,8 @@ def _shapes(module):
 
 
 def test_seed_architecture_is_available_exactly():
-    g = Generator(1, noise_dim=5, data_dim=15, hidden=[128], activation="relu")
-    d = Discriminator(1, data_dim=15, hidden=[128], activation="relu")
+    g = Generator(1, noise_dim=5, shape=15, hidden=[128], activation="relu")
+    d = Discriminator(1, shape=15, hidden=[128], activation="relu")
     assert _shapes(g) == [("StackedLinear", 5, 128), ("ReLU", None, None), ("StackedLinear", 128, 15)]
     assert _shapes(d) == [("StackedLinear", 15, 128), ("ReLU", None, None), ("StackedLinear", 128, 1)]
 
@@ -46,7 +46,7 @@ def test_discriminator_returns_one_logit_per_row_without_sigmoid():
 
 
 def test_packing_multiplies_the_discriminator_input():
-    d = Discriminator(1, data_dim=2, hidden=[16], pack=4)
+    d = Discriminator(1, shape=2, hidden=[16], pack=4)
     assert d[0].in_features == 8 and d.pack == 4
 
 

@@ -33,7 +33,7 @@ def test_losses_stay_finite_when_d_saturates():
     for name in OBJECTIVES:
         obj = OBJECTIVES.get(name)
         assert torch.isfinite(obj.d_loss(extreme, extreme))
-        assert torch.isfinite(obj.g_loss(extreme))
+        assert torch.isfinite(obj.g_loss(extreme, extreme.flip(0)))
 
 
 def test_minimax_generator_gradient_vanishes_where_nonsaturating_does_not():
@@ -59,12 +59,25 @@ def test_least_squares_wasserstein_and_hinge_hand_values():
     w = OBJECTIVES.get("wasserstein")
     assert w.d_loss(real, fake).item() == pytest.approx(1.0 - 1.0)
     assert w.g_loss(fake).item() == pytest.approx(-1.0)
-    assert w.clips_weights and not w.gradient_penalty
-    assert OBJECTIVES.get("wasserstein_gp").gradient_penalty
+    assert w.regularisers == ("clip",) and OBJECTIVES.get("wasserstein_gp").regularisers == ("gp",)
     h = OBJECTIVES.get("hinge")
     # mean(relu(1 - r)) = (0 + 1)/2 ; mean(relu(1 + f)) = (0 + 4)/2
     assert h.d_loss(real, fake).item() == pytest.approx(0.5 + 2.0)
     assert h.g_loss(fake).item() == pytest.approx(-1.0)
+
+
+def test_relativistic_losses_compare_paired_real_and_fake_logits_by_hand():
+    real, fake = torch.tensor([[2.0, 0.0]]), torch.tensor([[-1.0, 3.0]])
+    r = OBJECTIVES.get("relativistic")
+    softplus = lambda v: math.log1p(math.exp(v))  # noqa: E731
+    # D: mean softplus(-(r - f)) over the pairs (2 - -1) = 3 and (0 - 3) = -3
+    assert r.d_loss(real, fake).item() == pytest.approx((softplus(-3) + softplus(3)) / 2)
+    # G: the same with the roles swapped, so here the two losses are equal
+    assert r.g_loss(fake, real).item() == pytest.approx((softplus(3) + softplus(-3)) / 2)
+    assert r.g_loss(torch.tensor([[5.0]]), torch.tensor([[0.0]])).item() == pytest.approx(softplus(-5))
+    assert r.g_needs_real
+    with pytest.raises(ValueError, match="real logits"):
+        r.g_loss(fake)
 
 
 def test_losses_are_per_member():

@@ -74,8 +74,8 @@ def test_divergence_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, monke
 
     real_step = Trainer.step
 
-    def poisoned(self):
-        stats = real_step(self)
+    def poisoned(self, progress=None):
+        stats = real_step(self, progress)
         if self.step_count >= 33:
             stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
         return stats
@@ -94,8 +94,8 @@ def test_rollback_lowers_the_learning_rate_and_finishes(tmp_path, monkeypatch):
     real_step = Trainer.step
     poisoned_once = []
 
-    def poisoned(self):
-        stats = real_step(self)
+    def poisoned(self, progress=None):
+        stats = real_step(self, progress)
         if self.step_count == 33 and not poisoned_once:
             poisoned_once.append(True)
             stats.g_loss = torch.full_like(stats.g_loss, float("inf"))
@@ -114,8 +114,8 @@ def test_rollbacks_are_bounded(tmp_path, monkeypatch):
 
     real_step = Trainer.step
 
-    def always_poisoned(self):
-        stats = real_step(self)
+    def always_poisoned(self, progress=None):
+        stats = real_step(self, progress)
         if self.step_count > 25:
             stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
         return stats
@@ -130,8 +130,8 @@ def test_one_diverged_member_does_not_stop_the_others(tmp_path, monkeypatch):
 
     real_step = Trainer.step
 
-    def poison_member_1(self):
-        stats = real_step(self)
+    def poison_member_1(self, progress=None):
+        stats = real_step(self, progress)
         if self.step_count >= 12:
             stats.d_loss = stats.d_loss.clone()
             stats.d_loss[1] = float("nan")
@@ -140,7 +140,7 @@ def test_one_diverged_member_does_not_stop_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(Trainer, "step", poison_member_1)
     run = _train(tmp_path / "r", steps=30, seeds=3)
     assert run.summary["diverged"] == 1 and run.summary["step"] == 30
-    assert run.summary["member_values"]["success"][1] is False
+    assert run.summary["members"]["success"][1] is False and run.summary["members"]["diverged"][1] is True
 
 
 def test_resume_of_a_population_is_bit_exact(tmp_path):

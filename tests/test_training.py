@@ -13,7 +13,7 @@ def _config(preset="seed", **train):
 def test_step_follows_algorithm_1_with_a_fresh_pass_through_the_updated_d():
     """gankit's step against a plain re-implementation with torch.optim.Adam."""
     config = _config(d_steps=2, lr_g=1e-3, lr_d=1e-3)
-    trainer = Trainer(config)
+    trainer = Trainer.from_config(config)
 
     def plain(stacked, squeeze=False):
         first, last = stacked[0], stacked[2]
@@ -28,7 +28,7 @@ def test_step_follows_algorithm_1_with_a_fresh_pass_through_the_updated_d():
     g, d = plain(trainer.generator), plain(trainer.discriminator)
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, foreach=False)
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, foreach=False)
-    data_rng = torch.Generator().manual_seed(trainer.data_rngs[0].initial_seed())
+    data_rng = torch.Generator().manual_seed(trainer.samplers[0].generator.initial_seed())
     noise_rng = torch.Generator().manual_seed(trainer.noise_rngs[0].initial_seed())
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     for _ in range(5):
@@ -54,7 +54,7 @@ def test_step_follows_algorithm_1_with_a_fresh_pass_through_the_updated_d():
 def test_same_config_and_seed_give_the_same_numbers():
     runs = []
     for _ in range(2):
-        trainer = Trainer(_config())
+        trainer = Trainer.from_config(_config())
         for _ in range(30):
             trainer.step()
         runs.append((trainer.g_flat.clone(), trainer.d_flat.clone(), trainer.evaluate()))
@@ -63,12 +63,12 @@ def test_same_config_and_seed_give_the_same_numbers():
 
 
 def test_another_seed_gives_other_numbers():
-    a, b = Trainer(_config()), resolve_config("seed", overrides=[{"seed": 1}])
-    assert not torch.equal(a.g_flat, Trainer(b).g_flat)
+    a, b = Trainer.from_config(_config()), resolve_config("seed", overrides=[{"seed": 1}])
+    assert not torch.equal(a.g_flat, Trainer.from_config(b).g_flat)
 
 
 def test_evaluation_does_not_disturb_training_randomness():
-    plain, evaluated = Trainer(_config()), Trainer(_config())
+    plain, evaluated = Trainer.from_config(_config()), Trainer.from_config(_config())
     for _ in range(10):
         plain.step()
         evaluated.step()
@@ -77,7 +77,7 @@ def test_evaluation_does_not_disturb_training_randomness():
 
 
 def test_short_default_run_improves_a_w1_by_a_wide_margin():
-    trainer = Trainer(_config("default"))
+    trainer = Trainer.from_config(_config("default"))
     before = trainer.evaluate()
     for _ in range(500):
         trainer.step()
@@ -88,33 +88,41 @@ def test_short_default_run_improves_a_w1_by_a_wide_margin():
 
 
 def test_ema_generator_is_used_for_evaluation_and_lags_the_raw_one():
-    trainer = Trainer(_config("default", ema=0.9))
+    decay = 0.9
+    trainer = Trainer.from_config(_config("default", ema=decay))
+    start = trainer.g_flat.clone()
+    expected = start.clone()
     for _ in range(20):
         trainer.step()
+        expected.mul_(decay).add_(trainer.g_flat, alpha=1 - decay)
     assert trainer.eval_generator is trainer.ema_generator
-    assert not torch.equal(trainer.ema.average, trainer.g_flat)
+    torch.testing.assert_close(trainer.ema.average, expected)
+    # It lags: the average has moved from the start, but less far than the raw weights.
+    moved_ema, moved_raw = (trainer.ema.average - start).norm(), (trainer.g_flat - start).norm()
+    assert 0 < moved_ema < 0.8 * moved_raw
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_runs_on_cuda():
-    trainer = Trainer(resolve_config("seed", overrides=[{"device": "cuda"}]))
+    trainer = Trainer.from_config(resolve_config("seed", overrides=[{"device": "cuda"}]))
     for _ in range(5):
         trainer.step()
     assert trainer.g_flat.is_cuda and "a_w1" in trainer.evaluate(512)
 
 
-def _population(seeds):
-    return resolve_config("seed", overrides=[{"seeds": seeds, "seed": 10},
+def _population(seeds, path="auto"):
+    return resolve_config("seed", overrides=[{"seeds": seeds, "seed": 10, "model": {"population": path}},
                                              {"train": {"lr_g": 1e-3, "lr_d": 1e-3}},
                                              {"log": {"eval_samples": 1024}}])
 
 
-def test_member_i_follows_the_single_run_with_seed_s_plus_i():
-    population = Trainer(_population(4))
+@pytest.mark.parametrize("path", ["stacked", "vmap"])
+def test_member_i_follows_the_single_run_with_seed_s_plus_i(path):
+    population = Trainer.from_config(_population(4, path))
     for _ in range(20):
         population.step()
     for i in range(4):
-        single = Trainer(resolve_config("seed", overrides=[
+        single = Trainer.from_config(resolve_config("seed", overrides=[
             {"seed": 10 + i}, {"train": {"lr_g": 1e-3, "lr_d": 1e-3}}]))
         for _ in range(20):
             single.step()
@@ -124,9 +132,10 @@ def test_member_i_follows_the_single_run_with_seed_s_plus_i():
                 torch.testing.assert_close(p[i], q[0], rtol=1e-5, atol=1e-6)
 
 
-def test_members_do_not_interact():
-    plain, changed = Trainer(_population(3)), Trainer(_population(3))
-    changed.data_rngs[1].manual_seed(999)  # member 1 sees other data
+@pytest.mark.parametrize("path", ["stacked", "vmap"])
+def test_members_do_not_interact(path):
+    plain, changed = Trainer.from_config(_population(3, path)), Trainer.from_config(_population(3, path))
+    changed.samplers[1].generator.manual_seed(999)  # member 1 sees other data
     changed.noise_rngs[1].manual_seed(998)
     for _ in range(20):
         plain.step()
@@ -137,16 +146,18 @@ def test_members_do_not_interact():
 
 
 def test_population_metrics_report_median_quartiles_and_members():
-    trainer = Trainer(_population(3))
-    metrics = trainer.evaluate()
-    assert len(metrics["members"]["a_w1"]) == 3
-    order = [metrics[f"a_w1{suffix}"] for suffix in ("_min", "_q1", "", "_q3", "_max")]
-    assert order == sorted(order)
-    assert metrics["a_w1"] == pytest.approx(sorted(metrics["members"]["a_w1"])[1])
+    trainer = Trainer.from_config(_population(3))
+    record = trainer.evaluate_members()
+    values = sorted(record.values["a_w1"])
+    spread = record.spread("a_w1")
+    assert (spread.min, spread.median, spread.max) == (values[0], values[1], values[2])
+    assert spread.q1 == pytest.approx((values[0] + values[1]) / 2)
+    row = trainer.evaluate()
+    assert row["a_w1"] == values[1] and sorted(row["members"]["a_w1"]) == values
 
 
 def test_wasserstein_clips_the_critic_weights():
-    trainer = Trainer(_config("seed", loss="wasserstein", weight_clip=0.05))
+    trainer = Trainer.from_config(_config("seed", loss="wasserstein", weight_clip=0.05))
     trainer.step()
     assert trainer.d_flat.abs().max() <= 0.05
 
@@ -156,11 +167,12 @@ def test_wasserstein_clips_the_critic_weights():
     {"train": {"r1": 1.0, "r2": 1.0}},
     {"model": {"spectral_norm": True, "pack": 4}, "train": {"loss": "hinge"}},
     {"train": {"loss": "least_squares", "lr_schedule": "cosine"}},
+    {"train": {"loss": "relativistic"}},  # a G loss that needs real logits, with the loop untouched
 ])
-def test_every_stabiliser_trains_and_improves(extra):
+def test_every_stabiliser_and_objective_trains_and_improves(extra):
     config = resolve_config("default", overrides=[extra, {"log": {"eval_samples": 2048}},
                                                   {"train": {"steps": 400}}])
-    trainer = Trainer(config)
+    trainer = Trainer.from_config(config)
     before = trainer.evaluate()["a_w1"]
     for _ in range(400):
         trainer.step()
@@ -168,18 +180,47 @@ def test_every_stabiliser_trains_and_improves(extra):
 
 
 def test_a_zero_learning_rate_scale_leaves_weights_unchanged():
-    trainer = Trainer(_config("seed", lr_schedule="linear", steps=1))
-    before = trainer.g_flat.clone()
-    trainer.step()  # step 0 of 1: scale 1
-    assert not torch.equal(before, trainer.g_flat)
-    from gankit.training import LR_SCHEDULES
-
-    assert LR_SCHEDULES["linear"](1.0) == 0 and LR_SCHEDULES["cosine"](1.0) == pytest.approx(0)
-    assert LR_SCHEDULES["cosine"](0.5) == pytest.approx(0.5)
+    trainer = Trainer.from_config(_config("seed", lr_schedule="linear", steps=10))
+    trainer.step()  # progress 0: scale 1, the weights move
+    before_g, before_d = trainer.g_flat.clone(), trainer.d_flat.clone()
+    trainer.step(progress=1.0)  # the end of a linear schedule: scale 0
+    assert torch.equal(before_g, trainer.g_flat) and torch.equal(before_d, trainer.d_flat)
+    trainer.step(progress=0.5)
+    assert not torch.equal(before_g, trainer.g_flat)
 
 
 def test_packing_feeds_d_packed_rows():
-    trainer = Trainer(resolve_config("seed", overrides=[{"model": {"pack": 4}}]))
+    trainer = Trainer.from_config(resolve_config("seed", overrides=[{"model": {"pack": 4}}]))
     stats = trainer.step()
     assert trainer.discriminator[0].in_features == 15 * 4
     assert stats.real_logits.shape == (1, 16)
+
+
+@pytest.mark.parametrize("extra, logged", [
+    ({"train": {"r1": 1.0, "r2": 0.5}}, ["r1", "r2"]),
+    ({"train": {"loss": "wasserstein_gp"}}, ["gp"]),
+    ({"train": {"loss": "wasserstein", "weight_clip": 0.05}}, ["clip"]),
+    ({}, []),
+])
+def test_each_active_regulariser_logs_its_value(extra, logged):
+    trainer = Trainer.from_config(resolve_config("seed", overrides=[extra]))
+    stats = trainer.step()
+    assert sorted(stats.terms) == logged
+    values = stats.per_member()
+    for name in logged:
+        assert len(values[name]) == 1 and values[name][0] >= 0
+    if "clip" in logged:  # the share of D's weights at the bound, and none past it afterwards
+        assert 0 < values["clip"][0] <= 1 and trainer.d_flat.abs().max() <= 0.05
+
+
+def test_r1_adds_half_gamma_times_the_squared_input_gradient():
+    plain = Trainer.from_config(resolve_config("seed"))
+    penalised = Trainer.from_config(resolve_config("seed", overrides=[{"train": {"r1": 4.0}}]))
+    real = plain.real(8)
+    fake = plain.real(8) * 0.5
+    base, *_ = plain.discriminator_loss(real.clone(), fake.clone())
+    total, _, _, terms = penalised.discriminator_loss(real.clone(), fake.clone())
+    torch.testing.assert_close(total, base + 2.0 * terms["r1"])
+    x = real.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(plain.discriminator(x).sum(), x)
+    torch.testing.assert_close(terms["r1"], grad.pow(2).sum(-1).mean(-1))

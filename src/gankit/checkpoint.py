@@ -13,7 +13,10 @@ import torch
 
 from gankit.errors import GankitError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 (gankit before the architecture registry) kept each member's data stream as a bare
+# generator state; version 2 keeps a sampler state (generator plus any epoch position).
+READABLE_VERSIONS = (1, 2)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 PREFIX, SUFFIX = "step_", ".pt"
@@ -94,10 +97,24 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''})") from None
     if not isinstance(state, dict) or "format_version" not in state:
         raise GankitError(f"checkpoint '{path}' is not a gankit checkpoint")
-    if state["format_version"] != FORMAT_VERSION:
+    if state["format_version"] not in READABLE_VERSIONS:
         raise GankitError(f"checkpoint '{path}' has format version {state['format_version']}; "
-                          f"this gankit reads version {FORMAT_VERSION}")
+                          f"this gankit reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+    return _upgrade(state)
+
+
+def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 checkpoint in version 2's layout (its config gains the new keys' defaults)."""
+    if state["format_version"] == 1 and isinstance(state.get("trainer"), dict):
+        trainer = dict(state["trainer"])
+        trainer["samplers"] = [{"rng": rng} for rng in trainer.pop("data_rng", [])]
+        state = {**state, "trainer": trainer, "format_version": FORMAT_VERSION}
     return state
+
+
+def open_latest(folder: Path) -> dict[str, Any]:
+    """The newest checkpoint in ``folder``, loaded and upgraded: what load, resume and rollback read."""
+    return load_checkpoint(latest_checkpoint(folder))
 
 
 def latest_checkpoint(folder: Path) -> Path:

@@ -17,6 +17,7 @@ from gankit.checkpoint import atomic_write_bytes
 from gankit.compare import compare, grid_variants, parse_variant
 from gankit.config import PRESETS, parse_override, resolve_config, shortcut_overrides
 from gankit.errors import GankitError
+from gankit.memberstats import MemberMetrics
 from gankit.metrics import METRICS
 from gankit.objectives import OBJECTIVES
 from gankit.run import Interrupted, Run, resume, train
@@ -140,14 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_metrics(metrics: dict) -> None:
-    """Scalars one per line; with several members, each metric's median and range."""
+    """Scalars one per line; with several members, each metric's median and spread."""
+    record = MemberMetrics.from_row(metrics)
     for key, value in metrics.items():
-        if isinstance(value, dict) or key.endswith(("_q1", "_q3", "_min", "_max")):
+        if isinstance(value, dict):
             continue
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        if f"{key}_min" in metrics:
-            shown += (f"   (IQR {metrics[key + '_q1']:.4f} to {metrics[key + '_q3']:.4f}, "
-                      f"range {metrics[key + '_min']:.4f} to {metrics[key + '_max']:.4f})")
+        if record.members > 1 and key in record.values:
+            s = record.spread(key)
+            shown += f"   (IQR {s.q1:.4f} to {s.q3:.4f}, range {s.min:.4f} to {s.max:.4f})"
         print(f"  {key:<18} {shown}")
 
 
@@ -218,7 +220,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if members > 1:
         per_member = metrics["members"]
         general = set(METRICS.names())
-        keys = [k for k in per_member if k.removesuffix("_floor") not in general]  # keep it narrow
+        keys = [k for k in per_member if k.removesuffix("_floor") not in general and k != "diverged"]
         print("  member " + " ".join(f"{k:>18}" for k in keys))
         for i in range(members):
             print(f"  {i:>6} " + " ".join(f"{per_member[k][i]:>18.4f}" for k in keys))

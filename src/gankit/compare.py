@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from gankit.checkpoint import atomic_write_text
 from gankit.config import parse_override, resolve_config
 from gankit.errors import GankitError
+from gankit.memberstats import MemberMetrics
 from gankit.run import Run, train
 
 
@@ -94,16 +95,16 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str = "default"
 
 
 def _row(variant: Variant, run: Run) -> dict[str, Any]:
-    """The run's summary as (median, q1, q3) per metric: the summary already leaves diverged
-    seeds out of those statistics and counts them as failures in the success share."""
+    """The run's metrics as (median, q1, q3) over the seeds that did not diverge; diverged seeds
+    count as failures in the success share."""
     summary = run.summary
     row: dict[str, Any] = {"config": variant.name, "seeds": run.trainer.members,
                            "steps": summary["step"]}
-    for key, value in summary.items():
-        if f"{key}_q1" in summary:
-            row[key] = tuple(float(v) for v in (value, summary[f"{key}_q1"], summary[f"{key}_q3"]))
-        elif "member_values" not in summary and isinstance(value, float):
-            row[key] = (value, value, value)  # a single seed
+    record = MemberMetrics.from_row(summary)
+    for key in record.names():
+        if key != "success" and all(isinstance(v, float) for v in record.values[key]):
+            spread = record.spread(key)
+            row[key] = (spread.median, spread.q1, spread.q3)
     row["success_share"] = summary.get("success_share", float(bool(summary.get("success"))))
     row["diverged"] = int(summary.get("diverged", 0))
     return row

@@ -28,6 +28,9 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
+    arch: str = "mlp"  # an architecture of gankit.architectures.ARCHITECTURES
+    population: str = "auto"  # how members are stacked: auto, stacked (fast MLP path) or vmap (any module)
+    options: dict[str, Any] = field(default_factory=dict)  # the architecture's own options
     noise_dim: int = 5
     g_hidden: list[int] = field(default_factory=lambda: [128])
     d_hidden: list[int] = field(default_factory=lambda: [128])
@@ -38,7 +41,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    steps: int = 401
+    steps: int = 401  # 0 = no step limit (only with a time budget, train.max_seconds)
     batch_size: int = 64
     loss: str = "minimax"
     d_steps: int = 1  # k in Algorithm 1
@@ -53,7 +56,9 @@ class TrainConfig:
     weight_clip: float = 0.01  # the 'wasserstein' objective clips D's weights to [-c, c]
     gp_weight: float = 10.0  # lambda of the 'wasserstein_gp' objective's gradient penalty
     lr_schedule: str = "constant"  # constant, linear (to 0) or cosine (to 0) over train.steps
-    max_seconds: float = 0.0  # stop after this much training time (an equal-time budget); 0 = none
+    # Stop after this much training time (an equal-time budget); 0 = none. With a budget, the
+    # learning-rate schedule follows the larger of the step and the time fractions.
+    max_seconds: float = 0.0
     # torch intra-op CPU threads. A second thread gains nothing for these small MLPs and slows a
     # step 3.7x as soon as another process runs (benchmarks/threads_under_load.py); 0 = torch's.
     threads: int = 1
@@ -97,8 +102,10 @@ class Config:
         from gankit.objectives import OBJECTIVES
         from gankit.tasks import make_task
 
+        if not (self.train.steps > 0 or (self.train.steps == 0 and self.train.max_seconds > 0)):
+            raise GankitError(f"train.steps must be positive (0, no step limit, only with "
+                              f"train.max_seconds), got {self.train.steps}")
         positive = {
-            "train.steps": self.train.steps,
             "train.batch_size": self.train.batch_size,
             "train.d_steps": self.train.d_steps,
             "train.lr_g": self.train.lr_g,
@@ -160,6 +167,13 @@ class Config:
             raise GankitError(f"device must be 'cpu', 'cuda' or 'cuda:N', got '{self.device}'")
         OBJECTIVES.get(self.train.loss)
         ACTIVATIONS.get(self.model.activation)
+        from gankit.architectures import ARCHITECTURES
+        from gankit.population import PATHS
+
+        ARCHITECTURES.get(self.model.arch).parse_options(self.model.options, self.model.arch)
+        if self.model.population not in PATHS:
+            raise GankitError(f"model.population must be one of {', '.join(PATHS)}, "
+                              f"got '{self.model.population}'")
         task = make_task(self.data.name, self.data.params)
         # Resolve the task's parameters too, so config.toml states every value the run used.
         self.data.params = {f.name: _plain(getattr(task, f.name)) for f in dataclasses.fields(task)}
@@ -174,6 +188,10 @@ def _plain(value: Any) -> Any:
 def _check_type(key: str, value: Any, annotation: Any) -> Any:
     """Return ``value`` converted to ``annotation`` (ints accepted as floats) or raise."""
     origin = typing.get_origin(annotation)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise GankitError(f"{key} must be a table of settings, got {value!r}")
+        return value
     if origin is list:
         (item_type,) = typing.get_args(annotation)
         if not isinstance(value, list):

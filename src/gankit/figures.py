@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from gankit.memberstats import MemberMetrics
 from gankit.tasks import Task
 
 TRAINING_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "elapsed_s", "step")
@@ -76,9 +77,10 @@ def save_gif(task: Task, snapshots: Sequence[dict[str, Any]], path: Path, ms_per
 
 def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     """Losses, mean D outputs and every evaluated metric against the step."""
-    suffixes = ("_q1", "_q3", "_min", "_max")  # a population's spread is drawn as a band instead
-    metric_keys = sorted(k for k in set().union(*rows) if k not in TRAINING_KEYS and not k.endswith(suffixes)
+    metric_keys = sorted(k for k in set().union(*rows) if k not in TRAINING_KEYS
                          and any(isinstance(r.get(k), (int, float)) for r in rows))
+    records = [(r["step"], MemberMetrics.from_row(r)) for r in rows]
+    population = records[-1][1].members > 1
     panels = 2 + len(metric_keys)
     cols = 3
     fig = Figure(figsize=(4.2 * cols, 3.0 * -(-panels // cols)))
@@ -100,10 +102,10 @@ def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     axes[1].legend(fontsize=8)
     for ax, key in zip(axes[2:], metric_keys):
         steps, values = series(key)
-        ax.plot(steps, values, marker=".", label="median over members" if f"{key}_q1" in rows[-1] else None)
-        if f"{key}_q1" in rows[-1]:
-            band = [(r["step"], r[f"{key}_q1"], r[f"{key}_q3"]) for r in rows if f"{key}_q1" in r]
-            ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
+        ax.plot(steps, values, marker=".", label="median over members" if population else None)
+        if population:
+            band = [(step, record.spread(key)) for step, record in records if key in record.values]
+            ax.fill_between([b[0] for b in band], [b[1].q1 for b in band], [b[1].q3 for b in band],
                             alpha=0.25, label="interquartile range")
             ax.legend(fontsize=7)
         if values and min(values) > 0 and max(values) / min(values) > 20:

@@ -73,7 +73,7 @@ class MemberMetrics:
             return cls(values, [bool(x) for x in members.get(DIVERGED, [])])
         return cls({k: [v] for k, v in row.items() if isinstance(v, (int, float, bool))})
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self.values)
 
     def kept(self, key: str) -> list[Any]:

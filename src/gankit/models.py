@@ -1,4 +1,4 @@
-"""Generator and discriminator networks with a member dimension.
+"""The stacked MLP: generator and discriminator networks with a member dimension.
 
 Every network here is a *population* of ``members`` independent MLPs stored as stacked weights
 (``[members, out, in]``) and applied with one batched matrix product per layer, so that many
@@ -9,6 +9,7 @@ dimension first: ``[members, batch, features]``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -89,14 +90,28 @@ class MLP(nn.Sequential):
     def linear_layers(self) -> list[StackedLinear]:
         return [m for m in self if isinstance(m, StackedLinear)]
 
+    def reset_member(self, i: int) -> None:
+        """Initialise member ``i`` from the global RNG as the same layers of ``nn.Linear`` would."""
+        for layer in self.linear_layers():
+            layer.reset_member(i)
+
+
+def _as_shape(shape: int | Sequence[int]) -> tuple[int, ...]:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
 
 class Generator(MLP):
-    """Maps noise ``[members, batch, noise_dim]`` to data ``[members, batch, data_dim]``."""
+    """Maps noise ``[members, batch, noise_dim]`` to data ``[members, batch, *shape]``."""
 
-    def __init__(self, members: int, noise_dim: int, data_dim: int, hidden: Sequence[int],
+    def __init__(self, members: int, noise_dim: int, shape: int | Sequence[int], hidden: Sequence[int],
                  activation: str = "relu") -> None:
-        super().__init__(members, noise_dim, hidden, data_dim, activation)
+        self.shape = _as_shape(shape)
+        super().__init__(members, noise_dim, hidden, math.prod(self.shape), activation)
         self.noise_dim = noise_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        out = super().forward(z)
+        return out if len(self.shape) == 1 else out.reshape(*out.shape[:2], *self.shape)
 
 
 class Discriminator(MLP):
@@ -106,13 +121,13 @@ class Discriminator(MLP):
     (the training step packs them), so the first layer is ``pack`` times wider.
     """
 
-    def __init__(self, members: int, data_dim: int, hidden: Sequence[int], activation: str = "relu",
-                 spectral_norm: bool = False, pack: int = 1) -> None:
-        super().__init__(members, data_dim * pack, hidden, 1, activation, spectral_norm)
+    def __init__(self, members: int, shape: int | Sequence[int], hidden: Sequence[int],
+                 activation: str = "relu", spectral_norm: bool = False, pack: int = 1) -> None:
+        super().__init__(members, math.prod(_as_shape(shape)) * pack, hidden, 1, activation, spectral_norm)
         self.pack = pack
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x).squeeze(-1)
+        return super().forward(x.flatten(2)).squeeze(-1)
 
 
 def initialise(seeds: Sequence[int], *networks: MLP) -> None:
@@ -125,8 +140,7 @@ def initialise(seeds: Sequence[int], *networks: MLP) -> None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             for network in networks:
-                for layer in network.linear_layers():
-                    layer.reset_member(i)
+                network.reset_member(i)
 
 
 def parameter_count(network: nn.Module) -> int:

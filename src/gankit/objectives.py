@@ -21,12 +21,20 @@ from gankit.registry import Registry
 
 @dataclass(frozen=True)
 class Objective:
+    """``d_loss(real_logits, fake_logits)`` and ``g_loss(fake_logits, real_logits)``.
+
+    Most generator losses ignore the real logits; a relativistic one needs them, and says so
+    with ``g_needs_real`` so that the step computes them (through the updated D) only then.
+    ``regularisers`` names the terms of :mod:`gankit.regularisers` the objective is defined
+    with (WGAN's weight clipping, WGAN-GP's gradient penalty).
+    """
+
     name: str
     d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    g_loss: Callable[[torch.Tensor], torch.Tensor]
+    g_loss: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
     reference: str
-    clips_weights: bool = False  # WGAN: clip D's weights to [-c, c] after each D step
-    gradient_penalty: bool = False  # WGAN-GP: penalise ||grad D|| != 1 between real and fake
+    g_needs_real: bool = False
+    regularisers: tuple[str, ...] = ()
 
 
 OBJECTIVES: Registry[Objective] = Registry("objective")
@@ -42,12 +50,12 @@ def bce_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return -value_function(real, fake)
 
 
-def minimax_g_loss(fake: torch.Tensor) -> torch.Tensor:
+def minimax_g_loss(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
     """Eq. (3) as written: G minimises E[log(1 - D(G(z)))]. Saturates when D rejects fakes."""
     return -F.softplus(fake).mean(-1)
 
 
-def nonsaturating_g_loss(fake: torch.Tensor) -> torch.Tensor:
+def nonsaturating_g_loss(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
     """G maximises E[log D(G(z))] instead: same fixed point, strong gradients early on."""
     return F.softplus(-fake).mean(-1)
 
@@ -57,7 +65,7 @@ def least_squares_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor
     return 0.5 * ((real - 1) ** 2).mean(-1) + 0.5 * (fake**2).mean(-1)
 
 
-def least_squares_g_loss(fake: torch.Tensor) -> torch.Tensor:
+def least_squares_g_loss(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
     """LSGAN generator with target c = 1: 1/2 E[(D(G(z)) - 1)^2]."""
     return 0.5 * ((fake - 1) ** 2).mean(-1)
 
@@ -67,13 +75,25 @@ def wasserstein_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return fake.mean(-1) - real.mean(-1)
 
 
-def wasserstein_g_loss(fake: torch.Tensor) -> torch.Tensor:
+def wasserstein_g_loss(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
     return -fake.mean(-1)
 
 
 def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]."""
     return F.relu(1 - real).mean(-1) + F.relu(1 + fake).mean(-1)
+
+
+def relativistic_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """RSGAN: D says how much more real x_r looks than its paired x_f, E[softplus(-(C(x_r) - C(x_f)))]."""
+    return F.softplus(-(real - fake)).mean(-1)
+
+
+def relativistic_g_loss(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+    """RSGAN's generator: the same with the roles swapped, E[softplus(-(C(x_f) - C(x_r)))]."""
+    if real is None:
+        raise ValueError("the relativistic generator loss needs the real logits")
+    return F.softplus(-(fake - real)).mean(-1)
 
 
 for _objective in (
@@ -85,12 +105,15 @@ for _objective in (
               "Mao et al. 2017, Least Squares GAN, eq. (2) with a=0, b=1, c=1"),
     Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss,
               "Arjovsky et al. 2017, Wasserstein GAN, Algorithm 1 (weight clipping)",
-              clips_weights=True),
+              regularisers=("clip",)),
     Objective("wasserstein_gp", wasserstein_d_loss, wasserstein_g_loss,
               "Gulrajani et al. 2017, Improved Training of Wasserstein GANs (gradient penalty)",
-              gradient_penalty=True),
+              regularisers=("gp",)),
     Objective("hinge", hinge_d_loss, wasserstein_g_loss,
               "Lim & Ye 2017, Geometric GAN; Miyato et al. 2018 (hinge loss with G: -E[D(G(z))])"),
+    Objective("relativistic", relativistic_d_loss, relativistic_g_loss,
+              "Jolicoeur-Martineau 2019, The relativistic discriminator (RSGAN, paired samples)",
+              g_needs_real=True),
 ):
     OBJECTIVES.register(_objective.name)(_objective)
 

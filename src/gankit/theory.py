@@ -249,7 +249,7 @@ class _Probe:
         """|grad_theta L_G| for ``loss`` at the current G and D: the push G actually gets."""
         t = self.trainer
         g_loss = OBJECTIVES.get(loss).g_loss(t.discriminator(t.generator(self.noise))).sum()
-        return float(flat_grad(g_loss, t.g_params).norm())
+        return float(flat_grad(g_loss, list(t.generator.parameters())).norm())
 
     def __call__(self) -> tuple[dict[str, float], np.ndarray]:
         t = self.trainer
@@ -281,7 +281,7 @@ def training_experiment(settings: Settings, figures: tuple[Path, Path], progress
     snapshot_at = {0} | {probe_at[round(i)] for i in np.linspace(0, len(probe_at) - 1, 6)[1:]}
     runs: dict[str, Any] = {}
     for loss in LOSSES:
-        trainer = Trainer(gan_config(loss, steps))
+        trainer = Trainer.from_config(gan_config(loss, steps))
         probe = _Probe(trainer, settings.probe_samples)
         grid = _plot_grid(trainer.task)
         curves: dict[str, list[float]] = {"step": []}

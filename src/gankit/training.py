@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from gankit.config import Config
 from gankit.errors import GankitError
+from gankit.memberstats import MemberMetrics
 from gankit.metrics import general_metrics
-from gankit.models import Discriminator, Generator, initialise
-from gankit.objectives import OBJECTIVES, gradient_penalty, squared_gradient_penalty
+from gankit.objectives import OBJECTIVES
 from gankit.optim import LR_SCHEDULES, FlatAdam, WeightAverage, flat_grad, flatten_parameters
+from gankit.population import build_networks
+from gankit.regularisers import REGULARISERS, DiscriminatorBatch, Regulariser
 from gankit.tasks import Task, make_task
 
 # Offsets that give each random stream of a run its own seed.
@@ -38,9 +40,9 @@ def stream_seed(seed: int, stream: int) -> int:
 
 
 def pack(x: torch.Tensor, m: int) -> torch.Tensor:
-    """``[members, batch, dim]`` -> ``[members, batch / m, m * dim]``: PacGAN's packed rows."""
-    members, batch, dim = x.shape
-    return x.reshape(members, batch // m, m * dim)
+    """``[members, batch, d0, ...]`` -> ``[members, batch / m, m * d0, ...]``: PacGAN's packed rows."""
+    members, batch, first, *rest = x.shape
+    return x.reshape(members, batch // m, m * first, *rest)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class StepStats:
     g_loss: torch.Tensor  # [members]
     real_logits: torch.Tensor  # [members, rows]
     fake_logits: torch.Tensor  # [members, rows]
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)  # each regulariser's [members] value
 
     def per_member(self) -> dict[str, list[float]]:
         return {
@@ -58,35 +61,8 @@ class StepStats:
             "g_loss": self.g_loss.tolist(),
             "d_real": torch.sigmoid(self.real_logits).mean(-1).tolist(),
             "d_fake": torch.sigmoid(self.fake_logits).mean(-1).tolist(),
+            **{name: value.tolist() for name, value in self.terms.items()},
         }
-
-
-def quartiles(values: list[float]) -> dict[str, float]:
-    """Median, quartiles and range of the finite values (all NaN when there are none)."""
-    finite = np.array([v for v in values if math.isfinite(v)], dtype=np.float64)
-    if finite.size == 0:
-        return dict.fromkeys(("median", "q1", "q3", "min", "max"), float("nan"))
-    q1, median, q3 = np.percentile(finite, [25, 50, 75])
-    return {"median": float(median), "q1": float(q1), "q3": float(q3),
-            "min": float(finite.min()), "max": float(finite.max())}
-
-
-def aggregate(per_member: dict[str, list[float]], left_out: Any = None) -> dict[str, Any]:
-    """One member: its values. Several: median, quartiles, min, max and the values themselves.
-
-    Members flagged in ``left_out`` (diverged ones) and non-finite values are left out of the
-    statistics, so every metric is summarised over the same surviving members.
-    """
-    if len(next(iter(per_member.values()))) == 1:
-        return {key: values[0] for key, values in per_member.items()}
-    keep = [left_out is None or not bool(left_out[i]) for i in range(len(next(iter(per_member.values()))))]
-    out: dict[str, Any] = {}
-    for key, values in per_member.items():
-        stats = quartiles([v for v, k in zip(values, keep) if k])
-        out[key] = stats["median"]
-        out.update({f"{key}_{name}": stats[name] for name in ("q1", "q3", "min", "max")})
-    out["members"] = per_member
-    return out
 
 
 def resolve_device(name: str) -> torch.device:
@@ -97,23 +73,33 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-class Trainer:
-    """A population of GANs, their optimizers and random streams, built from a config."""
+def active_regularisers(config: Config) -> list[tuple[Regulariser, float]]:
+    """The terms a config switches on, each with its weight, in a fixed order."""
+    objective = OBJECTIVES.get(config.train.loss)
+    names = [name for name in ("r1", "r2") if getattr(config.train, name) > 0]
+    names += [name for name in objective.regularisers if name not in names]
+    terms = [REGULARISERS.get(name) for name in names]
+    return [(term, float(getattr(config.train, term.weight_key))) for term in terms]
 
-    def __init__(self, config: Config, task: Task | None = None) -> None:
+
+class Trainer:
+    """A population of GANs, their optimizers and random streams.
+
+    It receives built networks (population modules with the member dimension first, see
+    :mod:`gankit.population`); :meth:`from_config` builds them from the architecture registry.
+    """
+
+    def __init__(self, config: Config, task: Task, generator: nn.Module, discriminator: nn.Module) -> None:
         self.config = config
-        self.task = task or make_task(config.data.name, config.data.params)
+        self.task = task
         self.device = resolve_device(config.device)
         self.objective = OBJECTIVES.get(config.train.loss)
+        self.regularisers = active_regularisers(config)
         if config.train.threads:
             torch.set_num_threads(config.train.threads)
-        m, t = config.model, config.train
+        t = config.train
         self.members = config.seeds
         self.member_seeds = [config.seed + i for i in range(self.members)]
-        generator = Generator(self.members, m.noise_dim, self.task.dim, m.g_hidden, m.activation)
-        discriminator = Discriminator(self.members, self.task.dim, m.d_hidden, m.activation,
-                                      m.spectral_norm, m.pack)
-        initialise(self.member_seeds, generator, discriminator)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
         self.g_flat = flatten_parameters(self.generator)
@@ -122,23 +108,34 @@ class Trainer:
         self.d_params = list(self.discriminator.parameters())
         self.opt_g = FlatAdam(self.g_flat, t.lr_g, tuple(t.betas_g), t.eps)  # type: ignore[arg-type]
         self.opt_d = FlatAdam(self.d_flat, t.lr_d, tuple(t.betas_d), t.eps)  # type: ignore[arg-type]
-        self.ema_generator: Generator | None = None
+        self.ema_generator: nn.Module | None = None
         self.ema: WeightAverage | None = None
         if t.ema > 0:
             self.ema_generator = copy.deepcopy(self.generator)
             self.ema = WeightAverage(flatten_parameters(self.ema_generator), t.ema)
-        self.data_rngs = self._rngs(DATA_STREAM)
+        self.samplers = [self.task.sampler(rng) for rng in self._rngs(DATA_STREAM)]
         self.noise_rngs = self._rngs(NOISE_STREAM)
         self.diverged = torch.zeros(self.members, dtype=torch.bool)
         self.step_count = 0
+
+    @classmethod
+    def from_config(cls, config: Config, task: Task | None = None) -> Trainer:
+        """Build the task and the networks the config names, member i seeded with seed + i."""
+        task = task or make_task(config.data.name, config.data.params)
+        resolve_device(config.device)  # fail before building anything
+        seeds = [config.seed + i for i in range(config.seeds)]
+        generator, discriminator = build_networks(config.model, task.shape, seeds)
+        return cls(config, task, generator, discriminator)
 
     def _rngs(self, stream: int) -> list[torch.Generator]:
         """One generator per member, seeded as a single run with that member's seed would be."""
         return [torch.Generator(self.device).manual_seed(stream_seed(s, stream)) for s in self.member_seeds]
 
     def real(self, n: int, rngs: list[torch.Generator] | None = None) -> torch.Tensor:
-        """``[members, n, dim]`` real points, each member from its own stream."""
-        return torch.stack([self.task.sample(n, rng) for rng in rngs or self.data_rngs])
+        """``[members, n, *shape]`` real points: the training stream, or fresh draws from ``rngs``."""
+        if rngs is not None:
+            return torch.stack([self.task.sample(n, rng) for rng in rngs])
+        return torch.stack([sampler.draw(n) for sampler in self.samplers])
 
     def noise(self, n: int, rngs: list[torch.Generator] | None = None) -> torch.Tensor:
         """``[members, n, noise_dim]`` standard normal noise, each member from its own stream."""
@@ -146,33 +143,43 @@ class Trainer:
         return torch.stack([torch.randn(size, generator=rng, device=self.device)
                             for rng in rngs or self.noise_rngs])
 
-    def step(self) -> StepStats:
-        """One iteration of Algorithm 1 for every member."""
+    def step(self, progress: float | None = None) -> StepStats:
+        """One iteration of Algorithm 1 for every member.
+
+        ``progress`` in [0, 1] places the step on the learning-rate schedule; by default it is
+        the share of ``train.steps`` done (the loop passes the time share under a time budget).
+        """
         t, p = self.config.train, self.config.model.pack
-        lr_scale = LR_SCHEDULES[t.lr_schedule](self.step_count / t.steps)
+        if progress is None:
+            progress = self.step_count / t.steps if t.steps else 0.0
+        lr_scale = LR_SCHEDULES[t.lr_schedule](min(progress, 1.0))
+        terms: dict[str, torch.Tensor] = {}
         for _ in range(t.d_steps):
             real = pack(self.real(t.batch_size), p)
             with torch.no_grad():
                 fake = pack(self.generator(self.noise(t.batch_size)), p)
-            d_loss, real_logits, fake_logits = self.discriminator_loss(real, fake)
+            d_loss, real_logits, fake_logits, terms = self.discriminator_loss(real, fake)
             self.opt_d.step(flat_grad(d_loss.sum(), self.d_params), lr_scale)
-            if self.objective.clips_weights:
-                self.d_flat.clamp_(-t.weight_clip, t.weight_clip)
+            for term, weight in self.regularisers:
+                if term.projection is not None:
+                    terms[term.name] = term.projection(self.discriminator, weight)
         fake = pack(self.generator(self.noise(t.batch_size)), p)
-        g_loss = self.objective.g_loss(self.discriminator(fake))
+        real_for_g = self.discriminator(real.detach()) if self.objective.g_needs_real else None
+        g_loss = self.objective.g_loss(self.discriminator(fake), real_for_g)
         self.opt_g.step(flat_grad(g_loss.sum(), self.g_params), lr_scale)
         if self.ema is not None:
             self.ema.update(self.g_flat)
         self.step_count += 1
-        return StepStats(d_loss.detach(), g_loss.detach(), real_logits.detach(), fake_logits.detach())
+        return StepStats(d_loss.detach(), g_loss.detach(), real_logits.detach(), fake_logits.detach(),
+                         {name: value.detach() for name, value in terms.items()})
 
     def discriminator_loss(self, real: torch.Tensor, fake: torch.Tensor
-                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The objective's D loss plus any penalties, per member, from packed real and fake rows."""
-        t = self.config.train
-        if t.r1 > 0:
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """The objective's D loss plus every active penalty, per member, and each penalty's value."""
+        needs = {term.input_grad for term, _ in self.regularisers if term.penalty is not None}
+        if "real" in needs:
             real.requires_grad_(True)
-        if t.r2 > 0:
+        if "fake" in needs:
             fake.requires_grad_(True)
         # One pass over real and fake together: D has no batch statistics, so this equals
         # two passes and halves the number of small matrix products.
@@ -180,16 +187,13 @@ class Trainer:
         rows = real.shape[1]
         real_logits, fake_logits = logits[:, :rows], logits[:, rows:]
         loss = self.objective.d_loss(real_logits, fake_logits)
-        if t.r1 > 0:
-            loss = loss + t.r1 / 2 * squared_gradient_penalty(real_logits, real)
-        if t.r2 > 0:
-            loss = loss + t.r2 / 2 * squared_gradient_penalty(fake_logits, fake)
-        if self.objective.gradient_penalty:
-            eps = torch.stack([torch.rand(rows, 1, generator=rng, device=self.device)
-                               for rng in self.noise_rngs])
-            between = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
-            loss = loss + t.gp_weight * gradient_penalty(self.discriminator(between), between)
-        return loss, real_logits, fake_logits
+        values: dict[str, torch.Tensor] = {}
+        batch = DiscriminatorBatch(self.discriminator, real, fake, real_logits, fake_logits, self.noise_rngs)
+        for term, weight in self.regularisers:
+            if term.penalty is not None:
+                values[term.name] = term.penalty(batch)
+                loss = loss + term.scale * weight * values[term.name]
+        return loss, real_logits, fake_logits, values
 
     def nonfinite_members(self) -> tuple[list[int], str]:
         """Members whose weights hold NaN or infinity, and the first network where that was seen."""
@@ -202,7 +206,7 @@ class Trainer:
         return [], ""
 
     @property
-    def eval_generator(self) -> Generator:
+    def eval_generator(self) -> nn.Module:
         """The generator used for samples and metrics: the weight average when EMA is on."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
@@ -224,7 +228,7 @@ class Trainer:
         return self.sample_members(n, seed)[member]
 
     def sample_members(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``[members, n, dim]``: every member's generator on the same noise."""
+        """``[members, n, *shape]``: every member's generator on the same noise."""
         rng = torch.Generator(self.device)
         rng.manual_seed(seed) if seed is not None else rng.seed()
         size = (n, self.config.model.noise_dim)
@@ -232,7 +236,7 @@ class Trainer:
             z = torch.randn(size, generator=rng, device=self.device)
             return self.eval_generator(z.expand(self.members, *size)).cpu().numpy()
 
-    def evaluate_members(self, n: int | None = None, general: bool = False) -> list[dict[str, float]]:
+    def evaluate_members(self, n: int | None = None, general: bool = False) -> MemberMetrics:
         """Each member's task metrics plus mean D on real and generated data.
 
         The evaluation draws come from each member's own stream, seeded afresh each time, so
@@ -262,14 +266,15 @@ class Trainer:
             metrics["d_real_mean"] = float(d_real[i])
             metrics["d_fake_mean"] = float(d_fake[i])
             if general:
-                metrics.update(general_metrics(real_np[i, :m], fake_np[i, :m], reference[i]))
+                flat = (a.reshape(a.shape[0], -1) for a in (real_np[i, :m], fake_np[i, :m], reference[i]))
+                metrics.update(general_metrics(*flat))
             results.append(metrics)
-        return results
+        return MemberMetrics.from_members(results, self.diverged.tolist())
 
     def evaluate(self, n: int | None = None, general: bool = False) -> dict[str, Any]:
-        """Metrics of the population: a member's own values, or their summary over members."""
-        per_member = self.evaluate_members(n, general)
-        return aggregate({key: [m[key] for m in per_member] for key in per_member[0]}, self.diverged)
+        """Metrics as written to the run folder: a member's own values, or their median over the
+        surviving members with every member's values under ``members``."""
+        return self.evaluate_members(n, general).to_row()
 
     def state_dict(self) -> dict[str, Any]:
         """Everything a resumed run needs to continue exactly where this one stands."""
@@ -281,14 +286,28 @@ class Trainer:
             "ema_generator": None if self.ema_generator is None else self.ema_generator.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
-            "data_rng": [rng.get_state() for rng in self.data_rngs],
+            "samplers": [sampler.state_dict() for sampler in self.samplers],
             "noise_rng": [rng.get_state() for rng in self.noise_rngs],
             "diverged": self.diverged.clone(),
         }
 
+    def check_compatible(self, state: dict[str, Any]) -> None:
+        """Refuse a saved state whose networks do not fit this trainer, naming the mismatch."""
+        for net in ("generator", "discriminator"):
+            saved = state.get(net)
+            if not isinstance(saved, dict):
+                raise GankitError(f"the checkpoint has no {net} weights")
+            expected = {k: tuple(v.shape) for k, v in getattr(self, net).state_dict().items()}
+            found = {k: tuple(v.shape) for k, v in saved.items()}
+            if expected != found:
+                diff = sorted(set(expected.items()) ^ set(found.items()))[0][0]
+                raise GankitError(f"the checkpoint's {net} does not match the config "
+                                  f"({diff}: checkpoint {found.get(diff)}, config {expected.get(diff)})")
+
     def load_state_dict(self, state: dict[str, Any], restore_rng: bool = True) -> None:
         """Restore a checkpoint; ``restore_rng=False`` when only evaluating or sampling, which
         also lets a run trained on one device be opened on another."""
+        self.check_compatible(state)
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         if self.ema_generator is not None:
@@ -298,8 +317,8 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         if restore_rng:
-            for rng, saved in zip(self.data_rngs, state["data_rng"], strict=True):
-                rng.set_state(saved)
+            for sampler, saved in zip(self.samplers, state["samplers"], strict=True):
+                sampler.load_state_dict(saved)
             for rng, saved in zip(self.noise_rngs, state["noise_rng"], strict=True):
                 rng.set_state(saved)
         self.diverged = state["diverged"].clone()

@@ -23,14 +23,29 @@ class Task(ABC):
     eval_samples: int = 16384  # generated samples per evaluation unless log.eval_samples says otherwise
     figure_points: int = 8  # generated samples drawn in a snapshot of the task's figure
 
+    preset: str = "default"  # the preset ``--data NAME`` starts from unless --preset says otherwise
+
     @property
     @abstractmethod
-    def dim(self) -> int:
-        """Size of one data point."""
+    def shape(self) -> tuple[int, ...]:
+        """Shape of one data point as the networks see it (encoded), e.g. ``(15,)`` or ``(1, 8, 8)``."""
 
     @abstractmethod
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """``n`` real points as float32, on the generator's device, drawn from ``generator``."""
+        """``n`` real points ``[n, *shape]`` as float32, on the generator's device, drawn from
+        ``generator``."""
+
+    def sampler(self, generator: torch.Generator) -> Sampler:
+        """The stream of real batches one member trains on; its state goes into checkpoints."""
+        return Sampler(self, generator)
+
+    def encode(self, data: Any) -> torch.Tensor:
+        """The user's form of real data -> the tensors the networks see (identity here)."""
+        return torch.as_tensor(data, dtype=torch.float32)
+
+    def decode(self, x: torch.Tensor | np.ndarray) -> Any:
+        """Generated tensors -> the user's form (a numpy array here; a table or images elsewhere)."""
+        return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
     @abstractmethod
     def metrics(self, fake: np.ndarray) -> dict[str, float]:
@@ -51,6 +66,59 @@ class Task(ABC):
     def discriminator_figure(self, discriminator: Any, device: Any, path: Any) -> Any:
         """A picture of D over the data space, where the task has one; returns its path or None."""
         return None
+
+
+class Sampler:
+    """Draws real batches from a task with one random generator; a task with a finite set of
+    rows returns a :class:`RowSampler` instead. ``state_dict`` is everything resume needs."""
+
+    def __init__(self, task: Task, generator: torch.Generator) -> None:
+        self.task = task
+        self.generator = generator
+
+    def draw(self, n: int) -> torch.Tensor:
+        return self.task.sample(n, self.generator)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["rng"])
+
+
+class RowSampler(Sampler):
+    """Epochs over a fixed tensor of rows, each in a fresh random order without replacement.
+
+    The order of the current epoch and the position in it are part of the state, so a resumed
+    run draws exactly the rows the uninterrupted run would have drawn.
+    """
+
+    def __init__(self, rows: torch.Tensor, generator: torch.Generator) -> None:
+        self.rows = rows
+        self.generator = generator
+        self.order = torch.empty(0, dtype=torch.long)
+        self.position = 0
+
+    def draw(self, n: int) -> torch.Tensor:
+        picks = []
+        while n > 0:
+            if self.position >= len(self.order):
+                self.order = torch.randperm(len(self.rows), generator=self.generator,
+                                            device=self.generator.device).cpu()
+                self.position = 0
+            take = self.order[self.position:self.position + n]
+            self.position += len(take)
+            n -= len(take)
+            picks.append(take)
+        return self.rows[torch.cat(picks).to(self.rows.device)].to(self.generator.device)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.generator.get_state(), "order": self.order.clone(), "position": self.position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["rng"])
+        self.order = state["order"].clone()
+        self.position = int(state["position"])
 
 
 def build_task(task_class: type[Task], params: dict[str, Any]) -> Task:

@@ -83,8 +83,8 @@ class Mixture1D(Task):
         self._bin_mass = np.diff(np.concatenate([[0.0], self.cdf(self.edges), [1.0]]))
 
     @property
-    def dim(self) -> int:
-        return 1
+    def shape(self) -> tuple[int, ...]:
+        return (1,)
 
     @property
     def mean(self) -> float:

@@ -64,8 +64,8 @@ class Mixture2D(Task):
         self._means_on: dict[torch.device, torch.Tensor] = {}
 
     @property
-    def dim(self) -> int:
-        return 2
+    def shape(self) -> tuple[int, ...]:
+        return (2,)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         device = generator.device

@@ -75,8 +75,8 @@ class Parabola(Task):
         self._b: dict[torch.device, torch.Tensor] = {}
 
     @property
-    def dim(self) -> int:
-        return self.n_points
+    def shape(self) -> tuple[int, ...]:
+        return (self.n_points,)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         device = generator.device

@@ -1,0 +1,139 @@
+"""Observers of the training loop, one job each: the metrics log, snapshots, checkpoints and the
+progress bar. The loop calls ``on_step`` after every step and ``rewind`` after a rollback; each
+observer decides for itself whether the step concerns it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from gankit import __version__
+from gankit.checkpoint import save_checkpoint
+from gankit.divergence import DivergenceGuard
+from gankit.memberstats import MemberMetrics
+from gankit.rundir import RunFolder
+from gankit.training import SNAPSHOT_STREAM, StepStats, Trainer, stream_seed
+
+
+class Observer:
+    def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
+        """Called after every step; ``last`` is true on the final one (steps or time used up)."""
+
+    def rewind(self, step: int) -> None:
+        """The run went back to ``step`` (a rollback): forget what came after it."""
+
+    def close(self) -> None:
+        """Training ended, normally or not."""
+
+
+def _due(step: int, every: int, last: bool) -> bool:
+    return step % every == 0 or last
+
+
+class MetricsLog(Observer):
+    """Rows of ``metrics.jsonl``: losses and D's outputs every ``log_every`` steps, the
+    evaluation metrics every ``eval_every`` steps and on the last step."""
+
+    def __init__(self, folder: RunFolder) -> None:
+        self.folder = folder
+        self.last_eval: MemberMetrics | None = None
+        self.last_row: dict[str, Any] = {}
+
+    def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
+        log, step = trainer.config.log, trainer.step_count
+        if not (_due(step, log.log_every, last) or _due(step, log.eval_every, last)):
+            return
+        record = MemberMetrics(stats.per_member(), trainer.diverged.tolist())
+        if _due(step, log.eval_every, last):
+            self.last_eval = trainer.evaluate_members()
+            record = record.merged(self.last_eval)
+        self.last_row = {"step": step, **record.to_row(), "elapsed_s": round(elapsed, 3)}
+        self.folder.metrics.append(self.last_row)
+
+    def rewind(self, step: int) -> None:
+        self.folder.metrics.truncate_after(step)
+
+
+class Snapshots(Observer):
+    """The seed's picture at intervals: fixed noise and a fixed real sample, so that successive
+    snapshots show the same z moving (``snapshots.jsonl``, and the live window when asked)."""
+
+    def __init__(self, trainer: Trainer, folder: RunFolder, live: Any = None) -> None:
+        self.folder = folder
+        self.live = live
+        self.seed = stream_seed(trainer.config.seed, SNAPSHOT_STREAM)
+        rng = torch.Generator(trainer.device).manual_seed(self.seed)
+        real = trainer.task.sample(trainer.task.figure_points, rng).cpu().numpy()
+        self.real = np.round(real, 5).tolist()
+
+    def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
+        step = trainer.step_count
+        if not (_due(step, trainer.config.log.snapshot_every, last) or step == 1):
+            return
+        first = {key: values[0] for key, values in stats.per_member().items()}
+        fake = trainer.sample(trainer.task.figure_points, seed=self.seed)
+        snap = {"step": step, "d_real": first["d_real"], "d_loss": first["d_loss"],
+                "real": self.real, "fake": np.round(fake, 5).tolist()}
+        self.folder.snapshots.append(snap)
+        if self.live is not None:
+            self.live.update(snap)
+
+    def rewind(self, step: int) -> None:
+        self.folder.snapshots.truncate_after(step)
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.close()
+
+
+class Checkpoints(Observer):
+    """A complete checkpoint every ``checkpoint_every`` steps and on the last one, never one
+    with broken weights (the divergence guard checks them first)."""
+
+    def __init__(self, folder: RunFolder, guard: DivergenceGuard) -> None:
+        self.folder = folder
+        self.guard = guard
+
+    def save(self, trainer: Trainer) -> None:
+        self.guard.check_weights()
+        save_checkpoint(self.folder.checkpoints, trainer.step_count, {
+            "gankit_version": __version__,
+            "config": trainer.config.to_dict(),
+            "trainer": trainer.state_dict(),
+        }, keep=trainer.config.log.keep_checkpoints)
+
+    def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
+        if _due(trainer.step_count, trainer.config.log.checkpoint_every, last):
+            self.save(trainer)
+
+
+class ProgressBar(Observer):
+    """tqdm over the steps (or the seconds of a time budget), with the latest losses and the
+    task's first two metrics."""
+
+    def __init__(self, trainer: Trainer, folder: RunFolder, log: MetricsLog, enabled: bool) -> None:
+        self.log = log
+        self.bar = tqdm(total=trainer.config.train.steps or None, initial=trainer.step_count, unit="it",
+                        disable=not enabled, dynamic_ncols=True, desc=folder.path.name)
+
+    def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
+        self.bar.update(1)
+        row = self.log.last_row
+        if row.get("step") != trainer.step_count:
+            return
+        postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
+        if self.log.last_eval is not None:
+            shown = [k for k in self.log.last_eval.names() if "_" in k][:2]
+            postfix.update({k: f"{self.log.last_eval.value(k):.4f}" for k in shown})
+        self.bar.set_postfix(postfix, refresh=False)
+
+    def rewind(self, step: int) -> None:
+        self.bar.reset(total=self.bar.total)
+        self.bar.update(step)
+
+    def close(self) -> None:
+        self.bar.close()

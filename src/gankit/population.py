@@ -1,0 +1,114 @@
+"""N independent members of any architecture, behind one module the training loop uses.
+
+Every population module takes and returns tensors with the member dimension first: a generator
+maps ``[members, batch, noise_dim]`` to ``[members, batch, *shape]``, a discriminator maps
+``[members, batch, *shape]`` to logits ``[members, batch]``. Two paths build one:
+
+- ``stacked``: the architecture's own population module (stacked weights, one batched product
+  per layer; the MLP has one and it is the fast path);
+- ``vmap``: any single-member module, N copies with their parameters stacked by
+  ``torch.func.stack_module_state`` and run with ``torch.func.functional_call`` under
+  ``torch.vmap``. Modules must be pure functions of their parameters and buffers (no batch
+  statistics updated in place, no spectral-norm power iteration).
+
+Member i of either path is initialised as a single run with seed ``seeds[i]``: the global RNG is
+seeded per member, then G and D are built (or reset) in that order, and the RNG is restored.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state
+
+from gankit.architectures import ARCHITECTURES, Architecture, Role
+from gankit.config import ModelConfig
+from gankit.errors import GankitError
+
+PATHS = ("auto", "stacked", "vmap")
+
+
+class VmapPopulation(nn.Module):
+    """``members`` copies of one module, their parameters stacked along a first dimension."""
+
+    def __init__(self, modules: Sequence[nn.Module], role: Role) -> None:
+        super().__init__()
+        params, buffers = stack_module_state(list(modules))
+        self.members = len(modules)
+        self.role = role
+        self._names = list(params)
+        self._buffer_names = list(buffers)
+        for name, value in params.items():
+            self.register_parameter(_key(name), nn.Parameter(value.detach().clone()))
+        for name, value in buffers.items():
+            self.register_buffer(_key(name), value.clone())
+        # The skeleton only lends its forward(); kept outside the module tree so that its own
+        # (meta) tensors are neither parameters nor saved.
+        self.__dict__["_skeleton"] = copy.deepcopy(modules[0]).to("meta")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        params = {name: getattr(self, _key(name)) for name in self._names}
+        buffers = {name: getattr(self, _key(name)) for name in self._buffer_names}
+        skeleton = self.__dict__["_skeleton"]
+
+        def one(p: dict[str, torch.Tensor], b: dict[str, torch.Tensor], xi: torch.Tensor) -> torch.Tensor:
+            return functional_call(skeleton, (p, b), (xi,))
+
+        out = torch.vmap(one)(params, buffers, x)
+        return out.reshape(out.shape[:2]) if self.role == "discriminator" else out
+
+    def __deepcopy__(self, memo: dict) -> VmapPopulation:
+        clone = VmapPopulation.__new__(VmapPopulation)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            clone.__dict__[key] = copy.deepcopy(value, memo)
+        return clone
+
+
+def _key(name: str) -> str:
+    return name.replace(".", "__")
+
+
+def packed_shape(shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
+    """The shape D sees with PacGAN packing: ``pack`` samples side by side on the first axis."""
+    return (shape[0] * pack, *shape[1:])
+
+
+def choose_path(model: ModelConfig, architecture: Architecture) -> str:
+    if model.population not in PATHS:
+        raise GankitError(f"model.population must be one of {', '.join(PATHS)}, got '{model.population}'")
+    if model.population == "stacked" and architecture.stacked is None:
+        raise GankitError(f"architecture '{model.arch}' has no stacked path; use model.population = "
+                          "\"auto\" or \"vmap\"")
+    if model.population == "auto":
+        return "stacked" if architecture.stacked is not None else "vmap"
+    return model.population
+
+
+def build_networks(model: ModelConfig, shape: tuple[int, ...], seeds: Sequence[int]
+                   ) -> tuple[nn.Module, nn.Module]:
+    """A generator and a discriminator population, member i initialised with ``seeds[i]``."""
+    architecture = ARCHITECTURES.get(model.arch)
+    d_shape = packed_shape(shape, model.pack)
+    if choose_path(model, architecture) == "stacked":
+        assert architecture.stacked is not None
+        generator = architecture.stacked(model, shape, "generator", len(seeds))
+        discriminator = architecture.stacked(model, d_shape, "discriminator", len(seeds))
+        for i, seed in enumerate(seeds):
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                generator.reset_member(i)
+                discriminator.reset_member(i)
+    else:
+        gs, ds = [], []
+        for seed in seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                gs.append(architecture.build(model, shape, "generator"))
+                ds.append(architecture.build(model, d_shape, "discriminator"))
+        generator, discriminator = VmapPopulation(gs, "generator"), VmapPopulation(ds, "discriminator")
+    discriminator.pack = model.pack  # read by figures that feed D packed rows
+    return generator, discriminator

@@ -1,0 +1,136 @@
+"""One call of ``train`` or ``resume``: the loop that steps the trainer and tells the observers.
+
+The loop itself is short: step (Algorithm 1 lives in :mod:`gankit.training`), check for
+divergence, hand the step to the observers, stop at the step count, the time budget or a
+signal. Each other job has its own module: logging, snapshots, checkpoints and the progress bar
+in :mod:`gankit.observers`, divergence and rollback in :mod:`gankit.divergence`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from gankit.divergence import DivergenceGuard, TrainingDiverged
+from gankit.errors import GankitError
+from gankit.observers import Checkpoints, MetricsLog, Observer, ProgressBar, Snapshots
+from gankit.rundir import RunFolder
+from gankit.training import Trainer
+
+
+class Interrupted(GankitError):
+    """SIGINT or SIGTERM stopped training after a checkpoint was saved."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class _SignalFlag:
+    """Records SIGINT or SIGTERM instead of raising, so the loop stops between two steps.
+
+    Stopping inside a step would save a state in which D has moved and G has not; waiting
+    for the step to end keeps every checkpoint on an iteration boundary, and resume exact.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_SignalFlag]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self  # handlers can only be installed from the main thread
+            return
+
+        def record(number: int, frame: object) -> None:
+            self.received = number
+
+        previous = {sig: signal.signal(sig, record) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class Budget:
+    """Where the run stands against its step count and its time budget; a resumed run's clock
+    continues from the last logged time."""
+
+    def __init__(self, trainer: Trainer, already_elapsed: float) -> None:
+        self.steps = trainer.config.train.steps
+        self.seconds = trainer.config.train.max_seconds
+        self.start = time.perf_counter() - already_elapsed
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def progress(self, step: int) -> float:
+        """The share of the run done: the step share, or the time share if that is larger, so
+        that a learning-rate schedule also decays over a time budget."""
+        done = step / self.steps if self.steps else 0.0
+        return max(done, self.elapsed() / self.seconds) if self.seconds else done
+
+    def used_up(self, step: int) -> bool:
+        out_of_steps = bool(self.steps) and step >= self.steps
+        return out_of_steps or (self.seconds > 0 and self.elapsed() >= self.seconds)
+
+
+def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False,
+                live: Any = None) -> dict[str, Any]:
+    """Train until the budget is used up; write the summary and return it."""
+    guard = DivergenceGuard(trainer, folder)
+    log = MetricsLog(folder)
+    checkpoints = Checkpoints(folder, guard)
+    observers: list[Observer] = [log, Snapshots(trainer, folder, live), checkpoints,
+                                 ProgressBar(trainer, folder, log, progress)]
+    if trainer.step_count == 0:
+        checkpoints.save(trainer)  # every run folder can be resumed, even after a kill at step 1
+    rows = folder.metrics.read()
+    budget = Budget(trainer, rows[-1].get("elapsed_s", 0.0) if rows else 0.0)
+    finished = budget.used_up(trainer.step_count)
+    try:
+        with _SignalFlag().installed() as flag:
+            while not finished and flag.received is None:
+                try:
+                    stats = trainer.step(budget.progress(trainer.step_count))
+                    guard.check_losses(trainer.step_count, stats)
+                    finished = budget.used_up(trainer.step_count)
+                    for observer in observers:
+                        observer.on_step(trainer, stats, budget.elapsed(), finished)
+                except TrainingDiverged as diverged:
+                    if not guard.roll_back(diverged):
+                        raise
+                    finished = False
+                    for observer in observers:
+                        observer.rewind(trainer.step_count)
+            if flag.received is not None and not finished:
+                checkpoints.save(trainer)
+                name = signal.Signals(flag.received).name
+                raise Interrupted(f"stopped by {name} at step {trainer.step_count}; saved a checkpoint. "
+                                  f"Continue with: gankit train --resume {folder.path}",
+                                  exit_code=128 + flag.received)
+    finally:
+        for observer in observers:
+            observer.close()
+    return write_summary(trainer, folder, log)
+
+
+def write_summary(trainer: Trainer, folder: RunFolder, log: MetricsLog) -> dict[str, Any]:
+    """The final metrics, whether the task counts the run (or each member) as a success."""
+    record = log.last_eval or trainer.evaluate_members()
+    summary: dict[str, Any] = {"step": trainer.step_count, **record.to_row()}
+    if trainer.members == 1:
+        summary["success"] = trainer.task.success(record.member(0))
+    else:
+        flags = [not out and trainer.task.success(record.member(i))
+                 for i, out in enumerate(record.left_out)]
+        summary["members"]["success"] = flags
+        summary.update({"seeds": trainer.members, "success_share": sum(flags) / len(flags),
+                        "diverged": sum(record.left_out)})
+    folder.write_summary(summary)
+    return summary

@@ -25,6 +25,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m slow
 	$(BIN)/python benchmarks/seed_speed.py
 	$(BIN)/python benchmarks/time_to_quality.py
 	$(BIN)/python benchmarks/members_throughput.py

@@ -12,9 +12,10 @@ import torch
 
 from gankit.checkpoint import latest_checkpoint, load_checkpoint
 
-ARGS = ["--preset", "seed", "--steps", "1500", "--quiet", "--no-figures",
-        "--set", "log.checkpoint_every=25", "--set", "log.eval_every=500",
-        "--set", "log.eval_samples=2048", "--set", "log.log_every=50", "--set", "log.keep_checkpoints=2"]
+# Short and densely checkpointed: a kill lands between two checkpoints ten steps apart.
+ARGS = ["--preset", "seed", "--steps", "800", "--quiet", "--no-figures",
+        "--set", "log.checkpoint_every=10", "--set", "log.eval_every=200",
+        "--set", "log.eval_samples=1024", "--set", "log.log_every=50", "--set", "log.keep_checkpoints=2"]
 
 
 def _gankit(*args, **kw):
@@ -57,18 +58,26 @@ def reference(tmp_path_factory):
     return out
 
 
+def _kill_and_resume(reference, out, delay):
+    proc = _gankit(*ARGS, "--out", str(out))
+    _wait_for_training(out, proc)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = _gankit("--resume", str(out), "--quiet", "--no-figures")
+    assert resumed.wait(timeout=300) == 0, resumed.communicate()
+    _assert_same_run(reference, out)
+
+
+def test_sigkill_then_resume_is_bit_exact(reference, tmp_path):
+    _kill_and_resume(reference, tmp_path / "killed", delay=0.2)
+
+
+@pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_is_bit_exact(reference, tmp_path):
     rng = random.Random(1234)
-    for trial in range(3):
-        out = tmp_path / f"killed{trial}"
-        proc = _gankit(*ARGS, "--out", str(out))
-        _wait_for_training(out, proc)
-        time.sleep(rng.uniform(0.05, 1.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        resumed = _gankit("--resume", str(out), "--quiet", "--no-figures")
-        assert resumed.wait(timeout=300) == 0, resumed.communicate()
-        _assert_same_run(reference, out)
+    for trial in range(5):
+        _kill_and_resume(reference, tmp_path / f"killed{trial}", delay=rng.uniform(0.02, 0.6))
 
 
 def test_a_torn_checkpoint_write_is_ignored_on_resume(reference, tmp_path):

@@ -32,7 +32,9 @@ def test_sample_writes_npy_and_csv(run_dir, tmp_path):
     assert main(["sample", str(run_dir), "--n", "7", "--out", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (7, 15)
     assert main(["sample", str(run_dir), "--n", "3", "--seed", "1", "--out", str(tmp_path / "s.csv")]) == 0
-    assert np.loadtxt(tmp_path / "s.csv", delimiter=",").shape == (3, 15)
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0].split(",")[:2] == ["y(x=-2)", "y(x=-1.71429)"]  # a header: where each value lies
+    assert np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1).shape == (3, 15)
 
 
 def test_eval_json_recomputes_the_summary_metrics(run_dir, capsys):

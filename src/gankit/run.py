@@ -335,7 +335,7 @@ class _Session:
 def train(
     config: Config | None = None,
     *,
-    preset: str = "default",
+    preset: str | None = None,
     config_file: str | Path | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
@@ -346,9 +346,10 @@ def train(
 ) -> Run:
     """Train a GAN and return the finished :class:`Run`.
 
-    ``settings`` are shortcuts (``data``, ``steps``, ``loss``, ``batch_size``, ``seed``, ``lr``,
-    ``lr_g``, ``lr_d``, ``ema``, ``device``, ``name``) or dotted config keys in a dict under
-    ``set``, e.g. ``train(data="parabola", steps=2000, set={"model.g_hidden": [256]})``.
+    ``settings`` are the shortcuts of ``gankit.config.SHORTCUTS`` (the CLI's flags: ``data``,
+    ``steps``, ``loss``, ``lr``, ...) or dotted config keys in a dict under ``set``, e.g.
+    ``train(data="parabola", steps=2000, set={"model.g_hidden": [256]})``. Without ``preset``
+    the dataset's own preset is used.
     """
     if config is None:
         config = resolve_config(preset, config_file, shortcut_overrides(**settings))
@@ -376,7 +377,9 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
         if config.train.lr_schedule != "constant":
             raise GankitError(f"--steps cannot change the length of a run with a "
                               f"'{config.train.lr_schedule}' learning-rate schedule: the schedule "
-                              "is laid over train.steps, so the resumed run would differ")
+                              "is laid over train.steps, so the resumed run would differ; to train "
+                              f"longer, start a new run: gankit train --config {folder.config_path} "
+                              f"--steps {steps} --out NEW_DIR")
         if steps < int(state["trainer"]["step"]):
             raise GankitError(f"--steps {steps} is below the checkpoint's step "
                               f"{state['trainer']['step']}")

@@ -120,13 +120,13 @@ class Run:
 
     def plot(self) -> list[Path]:
         """Redraw every figure of the run from its logs and latest checkpoint."""
-        n = self.config.log.eval_samples or self.trainer.task.eval_samples
-        members = list(self.trainer.sample_members(n, seed=0))
-        written = render_run(self.folder.figures, self.trainer.task, self.folder.metrics.read(),
-                             self.folder.snapshots.read(), members)
-        extra = self.trainer.task.discriminator_figure(
-            self.trainer.discriminator, self.trainer.device, self.folder.figures / "discriminator.png")
-        return written + ([extra] if extra is not None else [])
+        trainer = self.trainer
+        n = self.config.log.eval_samples or trainer.task.eval_samples
+        members = list(trainer.sample_members(n, seed=0))
+        return render_run(self.folder.figures, trainer.task, self.folder.metrics.read(),
+                          self.folder.snapshots.read(), members, self.summary,
+                          lambda path: trainer.task.discriminator_figure(trainer.discriminator,
+                                                                         trainer.device, path))
 
 
 def _check_compatible(state: dict[str, Any], trainer: Trainer) -> None:

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any, NoReturn
 # Only light modules at import: torch and matplotlib load when a command needs them, so that
 # ``gankit --help`` and a mistyped flag are answered at once.
 from gankit import __version__
-from gankit.config import PRESET_HELP, PRESETS, SHORTCUTS, parse_override, resolve_config, shortcut_overrides
+from gankit.config import (
+    PRESET_HELP,
+    PRESETS,
+    SHORTCUTS,
+    config_from_dict,
+    merge,
+    parse_override,
+    resolve_config,
+    shortcut_overrides,
+)
 from gankit.errors import GankitError, did_you_mean
 
 if TYPE_CHECKING:
@@ -220,7 +229,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise GankitError(f"--resume continues a run with its own config; {', '.join(refused)} "
                               "cannot be changed (only --steps can extend it)")
         before = _checkpoint_step(args.resume)
-        run = resume(args.resume, steps=args.steps, **common)
+        steps = None
+        if args.steps is not None:  # parsed and type-checked as the same flag without --resume is
+            steps = config_from_dict(merge({}, *shortcut_overrides(steps=args.steps))).train.steps
+        run = resume(args.resume, steps=steps, **common)
     else:
         shortcuts = {s.name: getattr(args, s.name) for s in SHORTCUTS}
         overrides = shortcut_overrides(**shortcuts) + [parse_override(item) for item in args.set]

@@ -266,8 +266,9 @@ def parse_value(dotted: str, text: str) -> Any:
     """One value of a flag or of ``--set`` as the key expects it: every path in goes through here.
 
     A string-typed key takes the text as it is (``--name 123`` is the name '123'); a list-typed
-    key also takes the comma form and a single item (``256,256`` for ``[256, 256]``); anything else is read as a
-    TOML value, and a bare word that is not TOML stays a string for validation to judge.
+    key also takes the comma form and a single item (``256,256`` for ``[256, 256]``); anything
+    else is read as a TOML value, and a bare word that is not TOML stays a string for
+    validation to judge.
     """
     annotation = _annotation(dotted)
     text = text.strip()

@@ -243,8 +243,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         before = 0
         run = train(config, out=args.out, overwrite=args.overwrite, **common)
     step = run.summary["step"]
-    print(f"trained {step - before} steps (now at step {step}) in {time.perf_counter() - started:.1f} s; "
-          f"run folder: {run.path}")
+    at = f" (now at step {step})" if before else ""
+    elapsed = time.perf_counter() - started
+    print(f"trained {step - before} steps{at} in {elapsed:.1f} s; run folder: {run.path}")
     _print_metrics(run.summary)
     if not args.no_figures:
         print(f"figures: {run.folder.figures}")

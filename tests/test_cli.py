@@ -316,3 +316,10 @@ def test_import_gankit_loads_neither_torch_nor_matplotlib():
     code = "import sys, gankit, gankit.cli; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_gankit_compare_stays_the_function_after_importing_its_module():
+    code = ("from gankit.compare import grid_variants; import gankit, gankit.compare; "
+            "print(callable(gankit.compare), gankit.compare.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "gankit.compare"]

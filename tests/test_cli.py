@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gankit.cli import main
+from gankit.errors import GankitError
 
 SHORT = ["--preset", "seed", "--steps", "30", "--quiet", "--set", "log.eval_samples=1024",
          "--set", "log.eval_every=10", "--set", "log.snapshot_every=10"]
@@ -32,7 +33,9 @@ def test_sample_writes_npy_and_csv(run_dir, tmp_path):
     assert main(["sample", str(run_dir), "--n", "7", "--out", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (7, 15)
     assert main(["sample", str(run_dir), "--n", "3", "--seed", "1", "--out", str(tmp_path / "s.csv")]) == 0
-    assert np.loadtxt(tmp_path / "s.csv", delimiter=",").shape == (3, 15)
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0].split(",")[:2] == ["y(x=-2)", "y(x=-1.71429)"]  # a header: where each value lies
+    assert np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1).shape == (3, 15)
 
 
 def test_eval_json_recomputes_the_summary_metrics(run_dir, capsys):
@@ -125,3 +128,198 @@ def test_ring_run_draws_its_discriminator_and_mode_histogram(tmp_path):
     assert {"discriminator.png", "mode_hist.png", "training.gif", "final.png"} <= figures
     summary = json.loads((out / "summary.json").read_text())
     assert {"modes_covered", "hq_fraction", "reverse_kl"} <= set(summary)
+
+
+# --- every flag and every gankit.train keyword reaches the config, generated from the parser ---
+
+# Flags of ``train`` that are not config settings (how to run, where settings come from); every
+# other flag the parser has must be a shortcut that lands in config.toml.
+NOT_SETTINGS = {"help", "debug", "preset", "config", "set", "resume", "dry_run", "live", "quiet",
+                "out", "overwrite", "no_figures"}
+# A second valid value for each string-typed key (numbers and lists are derived from the default).
+OTHER_STRINGS = {"data.name": "ring", "model.activation": "tanh", "train.loss": "hinge",
+                 "device": "cuda:0", "train.on_divergence": "rollback", "name": "renamed"}
+
+
+def _train_actions():
+    from gankit.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices["train"]
+    return [a for a in sub._actions if a.dest not in NOT_SETTINGS]
+
+
+def _lookup(config: dict, dotted: str):
+    for part in dotted.split("."):
+        config = config[part]
+    return config
+
+
+def _other_value(dotted: str, default):
+    """A valid value different from the preset's, as Python value and as flag text."""
+    if isinstance(default, bool) or dotted in OTHER_STRINGS:
+        assert dotted in OTHER_STRINGS, f"add a second value for the new string setting {dotted}"
+        return OTHER_STRINGS[dotted], OTHER_STRINGS[dotted]
+    if isinstance(default, list):
+        return [7, 9], "7,9"
+    if isinstance(default, float):
+        return default / 2, repr(default / 2)
+    return default + 3, str(default + 3)
+
+
+def _dry_run(argv, capsys):
+    import tomllib
+
+    capsys.readouterr()
+    assert main(["train", *argv, "--dry-run"]) == 0
+    return tomllib.loads(capsys.readouterr().out)
+
+
+def test_every_train_flag_is_a_shortcut_and_reaches_config_toml(capsys, tmp_path):
+    from gankit.config import SHORTCUTS
+
+    by_name = {s.name: s for s in SHORTCUTS}
+    base = _dry_run([], capsys)
+    for action in _train_actions():
+        assert action.dest in by_name, f"{action.option_strings} is neither a shortcut nor listed"
+        shortcut = by_name[action.dest]
+        default = _lookup(base, shortcut.keys[0])
+        value, text = _other_value(shortcut.keys[0], default)
+        written = _dry_run([action.option_strings[0], text], capsys)
+        for key in shortcut.keys:
+            assert _lookup(written, key) == value, (action.option_strings[0], key)
+    assert not list(tmp_path.iterdir())  # --dry-run wrote nothing
+
+
+class _Built(Exception):
+    def __init__(self, config):
+        self.config = config
+
+
+def _config_of_train(monkeypatch, **settings):
+    """The config gankit.train builds from ``settings``, caught before anything trains."""
+    import gankit
+    import gankit.run
+
+    def capture(config):
+        raise _Built(config)
+
+    monkeypatch.setattr(gankit.run.Trainer, "from_config", capture)
+    with pytest.raises(_Built) as built:
+        gankit.train(**settings)
+    return built.value.config.to_dict()
+
+
+def test_every_train_keyword_reaches_the_config(monkeypatch):
+    import inspect
+
+    import gankit
+    from gankit.config import SHORTCUTS, resolve_config
+
+    # gankit.train takes its settings as **settings: the keywords are exactly the table's.
+    assert inspect.signature(gankit.train).parameters["settings"].kind is inspect.Parameter.VAR_KEYWORD
+    base = resolve_config().to_dict()
+    for shortcut in SHORTCUTS:
+        value, _ = _other_value(shortcut.keys[0], _lookup(base, shortcut.keys[0]))
+        config = _config_of_train(monkeypatch, **{shortcut.name: value})
+        for key in shortcut.keys:
+            assert _lookup(config, key) == value, (shortcut.name, key)
+
+
+def _bad_value(dotted: str, default):
+    if isinstance(default, list):
+        return [0], "0"
+    if isinstance(default, str):
+        return "no/such", "no/such"
+    return -1, "-1"
+
+
+def test_invalid_values_are_refused_alike_by_flag_set_and_keyword(monkeypatch, capsys):
+    from gankit.config import SHORTCUTS, resolve_config
+
+    base = resolve_config().to_dict()
+    for shortcut in SHORTCUTS:
+        key = shortcut.keys[0]
+        value, text = _bad_value(key, _lookup(base, key))
+        capsys.readouterr()
+        assert main(["train", shortcut.flag, text, "--dry-run"]) == 2, shortcut.flag
+        by_flag = capsys.readouterr().err.strip()
+        assert main(["train", "--set", f"{key}={text}", "--dry-run"]) == 2, key
+        by_set = capsys.readouterr().err.strip()
+        with pytest.raises(GankitError) as by_keyword:
+            _config_of_train(monkeypatch, **{shortcut.name: value})
+        assert by_flag == by_set == f"gankit: error: {by_keyword.value}", shortcut.name
+        assert "\n" not in by_flag
+
+
+def test_lr_sets_both_rates_and_an_explicit_rate_wins(capsys):
+    both = _dry_run(["--loss", "minimax", "--lr", "2e-4", "--steps", "50"], capsys)["train"]
+    assert (both["lr_g"], both["lr_d"], both["loss"], both["steps"]) == (2e-4, 2e-4, "minimax", 50)
+    mixed = _dry_run(["--lr-g", "1e-3", "--lr", "2e-4"], capsys)["train"]  # order on the line is moot
+    assert (mixed["lr_g"], mixed["lr_d"]) == (1e-3, 2e-4)
+
+
+def test_defaults_follow_the_data_and_an_explicit_preset_wins(capsys):
+    by_data = _dry_run(["--data", "ring"], capsys)
+    by_preset = _dry_run(["--preset", "ring"], capsys)
+    by_data.pop("name"), by_preset.pop("name")
+    assert by_data == by_preset
+    assert by_data["train"]["r1"] == 0.1  # the ring preset, not the curve task's default
+    explicit = _dry_run(["--data", "ring", "--preset", "default"], capsys)
+    assert explicit["data"]["name"] == "ring" and explicit["train"]["r1"] == 0.0
+
+
+def test_mistyped_flag_gets_a_did_you_mean(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--stpes", "5"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "did you mean '--steps'" in err and err.count("\n") == 1
+
+
+def test_list_settings_take_the_comma_form_and_errors_show_brackets(capsys):
+    assert _dry_run(["--set", "model.g_hidden=256,256"], capsys)["model"]["g_hidden"] == [256, 256]
+    assert main(["train", "--set", "model.g_hidden=wide", "--dry-run"]) == 2
+    assert "model.g_hidden=[256,256]" in capsys.readouterr().err
+
+
+def test_help_is_grouped_with_presets_and_examples(capsys):
+    from gankit.config import PRESETS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    for section in ("data:", "model:", "training:", "logging:", "output:", "examples:"):
+        assert f"\n{section}\n" in out
+    for name in PRESETS:
+        assert f"\n  {name} " in out
+
+
+def test_resume_refuses_config_flags_and_counts_its_own_steps(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *SHORT, "--no-figures", "--out", str(out)]) == 0
+    assert main(["train", "--resume", str(out), "--loss", "hinge", "--lr", "1e-3"]) == 2
+    assert "--loss, --lr cannot be changed" in capsys.readouterr().err
+    assert main(["train", "--resume", str(out), "--steps", "40", "--quiet", "--no-figures"]) == 0
+    assert "trained 10 steps (now at step 40)" in capsys.readouterr().out
+
+
+def test_resume_of_a_scheduled_run_says_how_to_train_longer(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *SHORT, "--no-figures", "--set", "train.lr_schedule=linear",
+                 "--out", str(out)]) == 0
+    assert main(["train", "--resume", str(out), "--steps", "60"]) == 2
+    err = capsys.readouterr().err
+    assert f"gankit train --config {out / 'config.toml'} --steps 60 --out NEW_DIR" in err
+
+
+def test_import_gankit_loads_neither_torch_nor_matplotlib():
+    code = "import sys, gankit, gankit.cli; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_gankit_compare_stays_the_function_after_importing_its_module():
+    code = ("from gankit.compare import grid_variants; import gankit, gankit.compare; "
+            "print(callable(gankit.compare), gankit.compare.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "gankit.compare"]

@@ -51,3 +51,6 @@ def test_compare_command(tmp_path, capsys):
                  "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "loss=minimax" in out and "loss=nonsaturating" in out and "success" in out
+    for run in (tmp_path / "runs").iterdir():  # each configuration's own figures, as after train
+        figures = {p.name for p in (run / "figures").iterdir()}
+        assert {"final.png", "curves.png", "a_hist.png", "members.png"} <= figures, run.name

@@ -26,7 +26,7 @@ def test_row_sampler_resumes_mid_epoch_exactly():
 
 def test_built_in_tasks_have_a_shape_and_identity_encode_decode():
     task = make_task("ring")
-    assert task.shape == (2,)
+    assert task.shape == (2,) and task.preset == "ring"
     x = task.sample(5, torch.Generator().manual_seed(0))
     assert torch.equal(task.encode(task.decode(x)), x)
     assert make_task("parabola").shape == (15,)

@@ -8,21 +8,26 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
-
+# Only light modules at import: torch and matplotlib load when a command needs them, so that
+# ``gankit --help`` and a mistyped flag are answered at once.
 from gankit import __version__
-from gankit.checkpoint import atomic_write_bytes
-from gankit.compare import compare, grid_variants, parse_variant
-from gankit.config import PRESETS, parse_override, resolve_config, shortcut_overrides
-from gankit.errors import GankitError
-from gankit.memberstats import MemberMetrics
-from gankit.metrics import METRICS
-from gankit.objectives import OBJECTIVES
-from gankit.run import Interrupted, Run, resume, train
-from gankit.rundir import jsonable
-from gankit.tasks import TASKS
+from gankit.config import (
+    PRESET_HELP,
+    PRESETS,
+    SHORTCUTS,
+    config_from_dict,
+    merge,
+    parse_override,
+    resolve_config,
+    shortcut_overrides,
+)
+from gankit.errors import GankitError, did_you_mean
+
+if TYPE_CHECKING:
+    from gankit.memberstats import MemberMetrics
+    from gankit.tasks import Task
 
 
 def _positive_int(text: str) -> int:
@@ -36,10 +41,78 @@ def _positive_int(text: str) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error instead of the whole usage block."""
+    """argparse with a one-line error instead of the whole usage block, and a did-you-mean
+    hint for a mistyped flag, as config keys have."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            options = _option_strings(self, getattr(parsed, "command", None))
+            shown = [e + did_you_mean(e.partition("=")[0], options) if e.startswith("-") else e
+                     for e in extras]
+            self.error(f"unrecognized arguments: {' '.join(shown)}")
+        return parsed
+
+
+def _option_strings(parser: argparse.ArgumentParser, command: str | None) -> list[str]:
+    """The flags of ``command``'s parser (or of ``parser`` itself without a command)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            parser = action.choices[command]
+    return [option for action in parser._actions for option in action.option_strings]
+
+
+TRAIN_EPILOG = """\
+presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, else default):
+{presets}
+
+examples:
+  gankit train                                   the tuned default run on the curve task
+  gankit train --data ring                       the 8-mode ring with the ring preset
+  gankit train --loss minimax --lr 2e-4 --steps 500 --out runs/mine
+  gankit train --g-hidden 256,256 --set train.betas_g=[0.0,0.999]   any config key with --set
+  gankit train --config runs/mine/config.toml --out runs/again      repeat a run exactly
+  gankit train --resume runs/mine --steps 800    continue a run, here to 800 steps in all
+  gankit train --data ring --dry-run             print the resolved config.toml and stop
+"""
+
+# The sections of ``gankit train --help``: where the settings come from, then the table's groups.
+GROUPS = {"settings": "where the settings come from", "data": "data", "model": "model",
+          "training": "training", "logging": "logging", "output": "output"}
+
+
+def _add_train_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    presets = "\n".join(f"  {name:<8} {text}" for name, text in PRESET_HELP.items())
+    p = commands.add_parser(
+        "train", parents=[common], help="train a GAN (default: the parabola task)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=TRAIN_EPILOG.format(presets=presets),
+        description="Train a GAN. Settings come from a preset, then --config, then the flags and "
+        "--set (later wins); the resolved config is saved as config.toml in the run folder.")
+    groups = {key: p.add_argument_group(title) for key, title in GROUPS.items()}
+    g = groups["settings"]
+    g.add_argument("--preset", choices=list(PRESETS), help="starting settings (see below); "
+                   "default: the dataset's own")
+    g.add_argument("--config", metavar="FILE.toml", help="a config file, e.g. a run's config.toml")
+    g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any config key, e.g. --set model.g_hidden=[256,256] (repeatable)")
+    g.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    g.add_argument("--dry-run", action="store_true",
+                   help="print the resolved config.toml and exit without training or writing anything")
+    for shortcut in SHORTCUTS:  # every shortcut flag comes from the one table in gankit.config
+        # type=str: the value is parsed and checked by the config, exactly as --set's would be.
+        groups[shortcut.group].add_argument(shortcut.flag, dest=shortcut.name, metavar=shortcut.metavar,
+                                            help=shortcut.help)
+    g = groups["logging"]
+    g.add_argument("--live", action="store_true", help="show the figure updating in a window")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = groups["output"]
+    g.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME-TIMESTAMP)")
+    g.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    g.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,41 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = commands.add_parser("train", parents=[common], help="train a GAN (default: the parabola task)",
-                            description="Train a GAN. Settings come from a preset, then --config, "
-                            "then the flags; the resolved config is saved in the run folder.")
-    p.add_argument("--data", choices=TASKS.names(), help="dataset (default: parabola)")
-    p.add_argument("--preset", default="default", choices=list(PRESETS),
-                   help="starting settings: 'default' (tuned) or 'seed' (the seed document's "
-                   "program); default: %(default)s")
-    p.add_argument("--loss", choices=OBJECTIVES.names(), help="objective")
-    p.add_argument("--steps", type=_positive_int, help="training iterations")
-    p.add_argument("--batch-size", type=_positive_int, help="real and fake samples per step")
-    p.add_argument("--d-steps", type=_positive_int, help="discriminator steps per generator step (k)")
-    p.add_argument("--lr", type=float, help="learning rate of both networks")
-    p.add_argument("--lr-g", type=float, help="generator learning rate")
-    p.add_argument("--lr-d", type=float, help="discriminator learning rate")
-    p.add_argument("--ema", type=float, help="decay of the generator's weight average (0 = off)")
-    p.add_argument("--seed", type=int, help="random seed of the run (of its first member)")
-    p.add_argument("--seeds", type=_positive_int,
-                   help="train this many independent members at once (seeds SEED, SEED+1, ...)")
-    p.add_argument("--device", help="cpu, cuda or cuda:N")
-    p.add_argument("--threads", type=int,
-                   help="torch CPU threads (default 1, fastest for small networks; 0 = torch's default)")
-    p.add_argument("--on-divergence", choices=["stop", "rollback"],
-                   help="on a NaN/inf loss: stop (default) or roll back to the last checkpoint "
-                   "with halved learning rates (at most train.max_rollbacks times)")
-    p.add_argument("--name", help="run name (default folder: runs/NAME-TIMESTAMP)")
-    p.add_argument("--config", metavar="FILE.toml", help="a config file, e.g. a run's config.toml")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any config key, e.g. --set model.g_hidden=[256,256] (repeatable)")
-    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME-TIMESTAMP)")
-    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
-    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
-    p.add_argument("--live", action="store_true", help="show the figure updating in a window")
-    p.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_train_parser(commands, common)
 
     p = commands.add_parser(
         "compare", parents=[common], help="compare configurations over several seeds at an equal budget",
@@ -95,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one configuration, e.g. 'hinge: train.loss=hinge model.spectral_norm=true'")
     p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="a grid axis; several --vary give their cartesian product")
-    p.add_argument("--data", choices=TASKS.names(), help="dataset for every configuration")
-    p.add_argument("--preset", default="default", choices=list(PRESETS), help="base settings")
+    p.add_argument("--data", metavar="NAME", help="dataset for every configuration (default: parabola)")
+    p.add_argument("--preset", choices=list(PRESETS), help="base settings (default: the dataset's own)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting for every configuration")
     p.add_argument("--seeds", type=_positive_int, default=5, help="seeds per configuration (default 5)")
@@ -111,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sample", parents=[common], help="write generated samples to a file")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--n", type=_positive_int, default=1000, help="how many (default: %(default)s)")
-    p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv (with a header)")
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
@@ -140,65 +179,107 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_metrics(metrics: dict) -> None:
-    """Scalars one per line; with several members, each metric's median and spread."""
-    record = MemberMetrics.from_row(metrics)
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    """Scalars one per line; with several members, each metric's median, IQR and range."""
+    per_member = member_record(metrics)
     for key, value in metrics.items():
         if isinstance(value, dict):
             continue
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        if record.members > 1 and key in record.values:
-            s = record.spread(key)
-            shown += f"   (IQR {s.q1:.4f} to {s.q3:.4f}, range {s.min:.4f} to {s.max:.4f})"
+        if per_member is not None and key in per_member.values and isinstance(value, float):
+            spread = per_member.spread(key)
+            shown += (f"   (IQR {spread.q1:.4f} to {spread.q3:.4f}, "
+                      f"range {spread.min:.4f} to {spread.max:.4f})")
         print(f"  {key:<18} {shown}")
 
 
-RESUME_KEEPS = ("data", "preset", "loss", "batch_size", "d_steps", "lr", "lr_g", "lr_d", "ema", "seed",
-                "seeds", "device", "threads", "on_divergence", "name", "config", "out")
+def member_record(metrics: dict[str, Any]) -> MemberMetrics | None:
+    """A population's per-member values, None for a single run."""
+    from gankit.memberstats import MemberMetrics
+
+    record = MemberMetrics.from_row(metrics)
+    return record if record.members > 1 else None
+
+
+# Flags of ``train`` that are not config settings: how to run, not what to train.
+RUN_FLAGS = ("live", "quiet", "no_figures", "overwrite", "debug", "dry_run")
+
+
+def _resume_refusals(args: argparse.Namespace) -> list[str]:
+    """The flags given with --resume that would change the run's config."""
+    refused = [s.flag for s in SHORTCUTS if not s.resume_ok and getattr(args, s.name) is not None]
+    refused += [f"--{k}" for k in ("preset", "config", "out") if getattr(args, k) is not None]
+    return refused + (["--set"] if args.set else []) + (["--dry-run"] if args.dry_run else [])
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     common = {"progress": not args.quiet, "live": args.live, "figures": not args.no_figures}
+    from gankit.run import resume, train
+
     if args.resume:
-        changed = [f"--{k.replace('_', '-')}" for k in RESUME_KEEPS
-                   if getattr(args, k) not in (None, "default")] + (["--set"] if args.set else [])
-        if changed:
-            raise GankitError(f"--resume continues a run with its own config; {', '.join(changed)} "
+        refused = _resume_refusals(args)
+        if refused:
+            raise GankitError(f"--resume continues a run with its own config; {', '.join(refused)} "
                               "cannot be changed (only --steps can extend it)")
-        run = resume(args.resume, steps=args.steps, **common)
+        before = _checkpoint_step(args.resume)
+        steps = None
+        if args.steps is not None:  # parsed and type-checked as the same flag without --resume is
+            steps = config_from_dict(merge({}, *shortcut_overrides(steps=args.steps))).train.steps
+        run = resume(args.resume, steps=steps, **common)
     else:
-        overrides = shortcut_overrides(
-            data=args.data, loss=args.loss, steps=args.steps, batch_size=args.batch_size,
-            d_steps=args.d_steps, lr=args.lr, lr_g=args.lr_g, lr_d=args.lr_d, ema=args.ema,
-            seed=args.seed, seeds=args.seeds, device=args.device, threads=args.threads, name=args.name,
-            on_divergence=args.on_divergence)
-        overrides += [parse_override(item) for item in args.set]
+        shortcuts = {s.name: getattr(args, s.name) for s in SHORTCUTS}
+        overrides = shortcut_overrides(**shortcuts) + [parse_override(item) for item in args.set]
         config = resolve_config(args.preset, args.config, overrides)
+        if args.dry_run:
+            print(config.to_toml(), end="")
+            return 0
+        before = 0
         run = train(config, out=args.out, overwrite=args.overwrite, **common)
-    print(f"trained {run.summary['step']} steps in {time.perf_counter() - started:.1f} s; "
-          f"run folder: {run.path}")
+    step = run.summary["step"]
+    at = f" (now at step {step})" if before else ""
+    elapsed = time.perf_counter() - started
+    print(f"trained {step - before} steps{at} in {elapsed:.1f} s; run folder: {run.path}")
     _print_metrics(run.summary)
     if not args.no_figures:
         print(f"figures: {run.folder.figures}")
     return 0
 
 
+def _checkpoint_step(path: str) -> int:
+    """The step a run will resume from (0 when that cannot be read: resume names the problem)."""
+    from gankit.checkpoint import latest_checkpoint
+    from gankit.rundir import RunFolder
+
+    try:
+        name = latest_checkpoint(RunFolder(path).checkpoints).stem
+        return int("".join(ch for ch in name if ch.isdigit()) or 0)
+    except (GankitError, OSError, ValueError):
+        return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
+    from gankit.checkpoint import atomic_write_bytes
+    from gankit.run import Run
+
     out = Path(args.out)
     if out.suffix not in (".npy", ".csv"):
         raise GankitError(f"--out must end in .npy or .csv, got '{out.name}'")
     if not out.parent.is_dir():
         raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
-    samples = Run.load(args.run_dir, args.device).sample(args.n, args.seed, args.member)
+    run = Run.load(args.run_dir, args.device)
+    samples = run.sample(args.n, args.seed, args.member)
     if out.suffix == ".npy":
         import io
+
+        import numpy as np
 
         buffer = io.BytesIO()
         np.save(buffer, samples)
         data = buffer.getvalue()
     else:
-        lines = [",".join(f"{v:.7g}" for v in row) for row in samples]
+        lines = [",".join(_csv_header(run.trainer.task, samples.shape[1]))]
+        lines += [",".join(f"{v:.7g}" for v in row) for row in samples]
         data = ("\n".join(lines) + "\n").encode()
     try:
         atomic_write_bytes(out, data)
@@ -208,7 +289,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _csv_header(task: Task, dim: int) -> list[str]:
+    """Column names: ``y(x=-2)`` ... where a task's points are values on a grid of x (the
+    curves), else ``x0``, ``x1``, ... (the coordinates of a point)."""
+    grid = getattr(task, "x", None)
+    if grid is not None and len(grid) == dim:
+        return [f"y(x={float(x):g})" for x in grid]
+    return [f"x{i}" for i in range(dim)]
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    from gankit.metrics import METRICS
+    from gankit.run import Run
+    from gankit.rundir import jsonable
+
     run = Run.load(args.run_dir, args.device)
     metrics = run.evaluate(args.n, general=not args.task_only)
     if args.json:
@@ -228,12 +322,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from gankit.run import Run
+
     for path in Run.load(args.run_dir, args.device).plot():
         print(path)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from gankit.compare import compare, grid_variants, parse_variant
+
     variants = [parse_variant(text) for text in args.variant] + grid_variants(args.vary)
     base = shortcut_overrides(data=args.data) + [parse_override(item) for item in args.set]
     rows = compare(variants, args.out, preset=args.preset, base=base, seeds=args.seeds,
@@ -241,7 +339,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                    overwrite=args.overwrite, progress=not args.quiet)
     print((Path(args.out) / "comparison.md").read_text(), end="")
     print(f"{len(rows)} configurations; table: {Path(args.out) / 'comparison.md'} (and .csv), "
-          f"figure: {Path(args.out) / 'comparison.png'}")
+          f"figure: {Path(args.out) / 'comparison.png'}; each run's figures: "
+          f"{Path(args.out) / 'runs' / '*' / 'figures'}")
     return 0
 
 
@@ -269,13 +368,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except Interrupted as exc:
-        print(f"gankit: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:  # before training started or after it ended: nothing to save
         print("gankit: interrupted", file=sys.stderr)
         return 130
     except GankitError as exc:
+        exit_code = getattr(exc, "exit_code", None)  # run.Interrupted: a signal stopped training
+        if exit_code is not None:
+            print(f"gankit: {exc}", file=sys.stderr)
+            return int(exit_code)
         if args.debug or args.debug_anywhere:
             raise
         print(f"gankit: error: {exc}", file=sys.stderr)

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from matplotlib.figure import Figure
-
 from gankit.checkpoint import atomic_write_text
 from gankit.config import parse_override, resolve_config
 from gankit.errors import GankitError
+from gankit.figures import save_sample_grid
 from gankit.memberstats import MemberMetrics
 from gankit.run import Run, train
 
@@ -59,11 +57,12 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "variant"
 
 
-def compare(variants: list[Variant], out: str | Path, *, preset: str = "default",
+def compare(variants: list[Variant], out: str | Path, *, preset: str | None = None,
             base: list[dict[str, Any]] | None = None, seeds: int = 5, seed: int = 0,
             steps: int | None = None, seconds: float | None = None, overwrite: bool = False,
             progress: bool = False) -> list[dict[str, Any]]:
-    """Train each variant for ``seeds`` seeds at the same budget; write the table and figure.
+    """Train each variant for ``seeds`` seeds at the same budget; write the table and figure,
+    and each configuration's run figures in ``out/runs/NAME/figures``.
 
     ``base`` overrides apply to every variant first (e.g. the dataset). The budget is either
     ``steps`` per seed or ``seconds`` of training per configuration (all its seeds together).
@@ -75,7 +74,7 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str = "default"
         raise GankitError(f"variant names must differ, got {names}")
     budget: dict[str, Any] = {"seeds": seeds, "seed": seed}
     if seconds is not None:
-        budget["train"] = {"max_seconds": float(seconds), "steps": 10**9}
+        budget["train"] = {"max_seconds": float(seconds), "steps": 0}  # no step limit: time only
     elif steps is not None:
         budget["train"] = {"steps": steps}
     out = Path(out)
@@ -86,11 +85,14 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str = "default"
         config = resolve_config(preset, overrides=overrides)
         config.name = variant.name
         run = train(config, out=out / "runs" / _slug(variant.name), overwrite=overwrite,
-                    progress=progress, figures=False)
+                    progress=progress, figures=True)
         runs.append(run)
         rows.append(_row(variant, run))
     _write_tables(rows, out)
-    _write_figure(runs, rows, out / "comparison.png")
+    task = runs[0].trainer.task
+    save_sample_grid(task, [run.sample(task.figure_points, seed=0) for run in runs],
+                     [f"{row['config']}\nsuccess {row['success_share']:.0%}" for row in rows],
+                     out / "comparison.png", max_cols=4, panel_size=(3.6, 3.0), dpi=90)
     return rows
 
 
@@ -134,26 +136,3 @@ def _write_tables(rows: list[dict[str, Any]], out: Path) -> None:
                         + [f"{v:.6g}" for k in keys for v in row[k]]
                         + [f"{row['success_share']:.4g}", row["diverged"]])
     atomic_write_text(out / "comparison.csv", buffer.getvalue())
-
-
-def _write_figure(runs: list[Run], rows: list[dict[str, Any]], path: Path) -> None:
-    """One panel per configuration: samples of its first member."""
-    import torch
-
-    task = runs[0].trainer.task
-    real = task.sample(task.figure_points, torch.Generator().manual_seed(0)).numpy()
-    cols = min(4, len(runs))
-    nrows = -(-len(runs) // cols)
-    fig = Figure(figsize=(3.6 * cols, 3.0 * nrows))
-    axes = np.atleast_1d(fig.subplots(nrows, cols, squeeze=False)).ravel()
-    for ax, run, row in zip(axes, runs, rows):
-        task.draw_samples(ax, real, run.sample(task.figure_points, seed=0))
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()
-        ax.set_title(f"{row['config']}\nsuccess {row['success_share']:.0%}", fontsize=8)
-    for ax in axes[len(runs):]:
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-
-

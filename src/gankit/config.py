@@ -103,8 +103,8 @@ class Config:
         from gankit.tasks import make_task
 
         if not (self.train.steps > 0 or (self.train.steps == 0 and self.train.max_seconds > 0)):
-            raise GankitError(f"train.steps must be positive (0, no step limit, only with "
-                              f"train.max_seconds), got {self.train.steps}")
+            raise GankitError(f"train.steps must be positive, got {self.train.steps} (0, no step "
+                              "limit, only with a time budget train.max_seconds)")
         positive = {
             "train.batch_size": self.train.batch_size,
             "train.d_steps": self.train.d_steps,
@@ -195,7 +195,10 @@ def _check_type(key: str, value: Any, annotation: Any) -> Any:
     if origin is list:
         (item_type,) = typing.get_args(annotation)
         if not isinstance(value, list):
-            raise GankitError(f"{key} must be a list of {item_type.__name__}, got {value!r}")
+            numbers = isinstance(value, str) and re.fullmatch(r"[\d.eE+-]+(,[\d.eE+-]+)*", value)
+            example = f"[{value}]" if numbers else "[256, 256]"
+            raise GankitError(f"{key} must be a list of {item_type.__name__} in brackets, "
+                              f"e.g. {key}={example.replace(' ', '')}, got {value!r}")
         return [_check_type(f"{key}[{i}]", v, item_type) for i, v in enumerate(value)]
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -264,35 +267,105 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise GankitError(f"config file '{path}' is not valid TOML: {exc}") from None
 
 
+def _annotation(dotted: str) -> Any:
+    """The declared type of a dotted config key, or None for a task parameter or unknown key."""
+    cls: Any = Config
+    for part in dotted.split("."):
+        hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
+        if cls is DataConfig and part == "name":
+            return str
+        if part not in hints or cls is DataConfig:
+            return None
+        cls = hints[part]
+    return cls
+
+
+def parse_value(dotted: str, text: str) -> Any:
+    """One value of a flag or of ``--set`` as the key expects it: every path in goes through here.
+
+    A string-typed key takes the text as it is (``--name 123`` is the name '123'); a list-typed
+    key also takes the comma form and a single item (``256,256`` for ``[256, 256]``); anything
+    else is read as a TOML value, and a bare word that is not TOML stays a string for
+    validation to judge.
+    """
+    annotation = _annotation(dotted)
+    text = text.strip()
+    raw_list = text.startswith("[")
+    if annotation is str:
+        return text
+    listed = typing.get_origin(annotation) is list
+    if listed and not text.startswith("["):
+        text = f"[{text}]"  # '256,256' and '256' as [256, 256] and [256]
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text[1:-1] if listed and not raw_list else text
+
+
 def parse_override(assignment: str) -> dict[str, Any]:
-    """``'train.lr_g=2e-4'`` -> ``{'train': {'lr_g': 0.0002}}``; the value is parsed as TOML."""
+    """``'train.lr_g=2e-4'`` -> ``{'train': {'lr_g': 0.0002}}``; see :func:`parse_value`."""
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
         raise GankitError(f"--set takes KEY=VALUE (e.g. train.lr_g=2e-4), got '{assignment}'")
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()  # a bare word is a string: --set data.name=parabola
-    return _nested(key.strip(), value)
+    return _nested(key.strip(), parse_value(key.strip(), raw))
 
 
-# Shortcuts: the most used settings by a short name, shared by the CLI flags and ``train()``.
-SHORTCUTS = {
-    "data": "data.name",
-    "steps": "train.steps",
-    "batch_size": "train.batch_size",
-    "loss": "train.loss",
-    "lr_g": "train.lr_g",
-    "lr_d": "train.lr_d",
-    "d_steps": "train.d_steps",
-    "ema": "train.ema",
-    "threads": "train.threads",
-    "on_divergence": "train.on_divergence",
-    "seed": "seed",
-    "seeds": "seeds",
-    "device": "device",
-    "name": "name",
-}
+@dataclass(frozen=True)
+class Shortcut:
+    """A setting reachable by a short name: the flag ``--NAME`` and the keyword ``train(NAME=)``.
+
+    This table is the only list of shortcuts: the CLI's flags, ``gankit.train``'s keywords, the
+    overrides and what ``--resume`` may change are all generated from it, so a shortcut cannot
+    reach one of them and miss another. Values are checked by the config's validation only, so
+    a bad value gets the same message from a flag, a keyword and ``--set``.
+    """
+
+    name: str
+    keys: tuple[str, ...]  # the config keys it sets; ``lr`` sets both learning rates
+    help: str
+    group: str  # the section of ``gankit train --help``
+    metavar: str = "VALUE"
+    resume_ok: bool = False  # whether ``--resume`` may change it
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+# In order of application: ``lr`` comes before ``lr_g`` and ``lr_d`` so that those win over it.
+SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut("data", ("data.name",), "dataset: parabola (default), mixture1d, ring, grid; without "
+             "--preset it also picks the dataset's preset", "data", "NAME"),
+    Shortcut("noise_dim", ("model.noise_dim",), "size of G's noise input z", "model", "N"),
+    Shortcut("g_hidden", ("model.g_hidden",), "G's hidden layer widths, e.g. 256,256", "model", "W,W"),
+    Shortcut("d_hidden", ("model.d_hidden",), "D's hidden layer widths, e.g. 256,256", "model", "W,W"),
+    Shortcut("activation", ("model.activation",), "hidden activation: relu, leaky_relu, elu, ...",
+             "model", "NAME"),
+    Shortcut("loss", ("train.loss",), "objective: minimax, nonsaturating, least_squares, hinge, "
+             "wasserstein, wasserstein_gp", "training", "NAME"),
+    Shortcut("steps", ("train.steps",), "training iterations (with --resume: the new total)",
+             "training", "N", resume_ok=True),
+    Shortcut("batch_size", ("train.batch_size",), "real and fake samples per step", "training", "N"),
+    Shortcut("d_steps", ("train.d_steps",), "discriminator steps per generator step (k)", "training", "K"),
+    Shortcut("lr", ("train.lr_g", "train.lr_d"), "learning rate of both networks (--lr-g/--lr-d win "
+             "over it)", "training", "LR"),
+    Shortcut("lr_g", ("train.lr_g",), "generator learning rate", "training", "LR"),
+    Shortcut("lr_d", ("train.lr_d",), "discriminator learning rate", "training", "LR"),
+    Shortcut("ema", ("train.ema",), "decay of the generator's weight average (0 = off)", "training", "DECAY"),
+    Shortcut("seed", ("seed",), "random seed of the run (of its first member)", "training", "S"),
+    Shortcut("seeds", ("seeds",), "train this many independent members at once (seeds S, S+1, ...); "
+             "on 2 CPU cores this costs about as long as as many separate runs", "training", "N"),
+    Shortcut("device", ("device",), "cpu, cuda or cuda:N", "training", "DEVICE"),
+    Shortcut("threads", ("train.threads",), "torch CPU threads (default 1, fastest for small "
+             "networks; 0 = torch's default)", "training", "N"),
+    Shortcut("on_divergence", ("train.on_divergence",), "on a NaN/inf loss: stop (default) or "
+             "rollback to the last checkpoint with halved learning rates", "training", "WHAT"),
+    Shortcut("log_every", ("log.log_every",), "steps between two rows of metrics.jsonl", "logging", "N"),
+    Shortcut("eval_every", ("log.eval_every",), "steps between two evaluations of the metrics",
+             "logging", "N"),
+    Shortcut("name", ("name",), "run name (default folder: runs/NAME-TIMESTAMP)", "output", "NAME"),
+)
+SHORTCUT_NAMES = tuple(s.name for s in SHORTCUTS)
 
 
 def _nested(dotted: str, value: Any) -> dict[str, Any]:
@@ -303,19 +376,24 @@ def _nested(dotted: str, value: Any) -> dict[str, Any]:
     return nested
 
 
-def shortcut_overrides(set: dict[str, Any] | None = None, lr: float | None = None,
-                       **shortcuts: Any) -> list[dict[str, Any]]:
-    """Overrides from shortcut names (``None`` means unset) and dotted keys in ``set``."""
+def shortcut_overrides(set: dict[str, Any] | None = None, **shortcuts: Any) -> list[dict[str, Any]]:
+    """Overrides from shortcut names (``None`` means unset), then dotted keys in ``set``.
+
+    A string value of a shortcut is parsed as a flag's text would be, so ``train(steps="abc")``
+    and ``--steps abc`` are refused alike.
+    """
+    for key in shortcuts:
+        if key not in SHORTCUT_NAMES:
+            raise GankitError(f"unknown setting '{key}'{did_you_mean(key, SHORTCUT_NAMES)}; "
+                              f"accepted: set, {', '.join(SHORTCUT_NAMES)}")
     overrides = []
-    if lr is not None:
-        shortcuts.setdefault("lr_g", lr)
-        shortcuts.setdefault("lr_d", lr)
-    for key, value in shortcuts.items():
-        if key not in SHORTCUTS:
-            raise GankitError(f"unknown setting '{key}'{did_you_mean(key, SHORTCUTS)}; "
-                              f"accepted: lr, set, {', '.join(SHORTCUTS)}")
-        if value is not None:
-            overrides.append(_nested(SHORTCUTS[key], value))
+    for shortcut in SHORTCUTS:  # table order, not the caller's: lr before lr_g and lr_d
+        value = shortcuts.get(shortcut.name)
+        if value is None:
+            continue
+        for key in shortcut.keys:
+            parsed = parse_value(key, value) if isinstance(value, str) else value
+            overrides.append(_nested(key, parsed))
     for dotted, value in (set or {}).items():
         overrides.append(_nested(dotted, value))
     return overrides
@@ -367,6 +445,13 @@ def _mixture_preset(task: str) -> Callable[[], dict[str, Any]]:
 
 PRESETS = {"default": _default_preset, "seed": _seed_preset, "ring": _mixture_preset("ring"),
            "grid": _mixture_preset("grid")}
+# One line each for ``gankit train --help``; the reasons behind the values are in docs/BENCHMARKS.md.
+PRESET_HELP = {
+    "default": "tuned on the curve task (Adam beta1 = 0, ELU, EMA 0.995, 4000 steps, ~15 s)",
+    "seed": "the seed document's program, setting for setting (401 steps; does not converge)",
+    "ring": "the best found for the 8-mode ring (R1 0.1, linear lr decay, 12000 steps)",
+    "grid": "the ring's settings on the 25-mode grid",
+}
 
 
 def preset(name: str) -> dict[str, Any]:
@@ -376,15 +461,39 @@ def preset(name: str) -> dict[str, Any]:
     return PRESETS[name]()
 
 
+def data_preset(data_name: str) -> str:
+    """The preset a dataset recommends (its task's ``preset``), 'default' when it names none."""
+    from gankit.tasks import TASKS
+
+    if data_name not in TASKS.names():
+        return "default"  # validation names the unknown dataset; the preset does not matter
+    return getattr(TASKS.get(data_name), "preset", "default")
+
+
+def _data_name(file_values: dict[str, Any], overrides: list[dict[str, Any]]) -> str:
+    """The dataset a run will use, before any preset is applied: the last one named wins."""
+    name = DataConfig.name
+    for layer in [file_values, *overrides]:
+        data = layer.get("data")
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            name = data["name"]
+    return name
+
+
 def resolve_config(
-    preset_name: str = "default",
+    preset_name: str | None = None,
     config_file: str | Path | None = None,
     overrides: list[dict[str, Any]] | None = None,
 ) -> Config:
-    """Preset, then a TOML file, then overrides, each on top of the last; then validate."""
-    values = preset(preset_name)
-    if config_file is not None:
-        values = merge(values, read_toml(config_file))
+    """Preset, then a TOML file, then overrides, each on top of the last; then validate.
+
+    Without a preset name the dataset's own preset is used (``data="ring"`` -> ``ring``), so
+    the defaults follow the data; an explicit preset always wins.
+    """
+    file_values = read_toml(config_file) if config_file is not None else {}
+    if preset_name is None:
+        preset_name = data_preset(_data_name(file_values, overrides or []))
+    values = merge(preset(preset_name), file_values)
     for override in overrides or []:
         data = override.get("data", {})
         if not isinstance(data, dict):
@@ -394,4 +503,3 @@ def resolve_config(
             values = {**values, "data": {}}  # another dataset: the old one's parameters go
         values = merge(values, override)
     return config_from_dict(values).validate()
-

@@ -1,6 +1,11 @@
 """Figures of a run: the seed's picture at intervals, an animated GIF, curves of losses and
 metrics, and the task's own figures. Everything is drawn from the run folder's logs, so
 ``gankit plot`` can redraw it at any time, also after a crash.
+
+A number printed on a figure is the number in ``summary.json`` (the evaluation of the run),
+and the task's histograms draw that evaluation's own sample (``Trainer.evaluation_samples``):
+two different numbers for the same metric would leave the reader guessing which to trust.
+matplotlib is imported inside the functions, so that ``import gankit`` does not pay for it.
 """
 
 from __future__ import annotations
@@ -8,36 +13,52 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
+from gankit.errors import GankitError
 from gankit.memberstats import MemberMetrics
 from gankit.tasks import Task
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TRAINING_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "elapsed_s", "step")
 
 
-def draw_snapshot(ax: Any, task: Task, snapshot: dict[str, Any]) -> None:
-    """The seed's figure: real and generated samples with the step, mean D(real) and D loss."""
+def _figure(**kwargs: Any) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def draw_snapshot(ax: Any, task: Task, snapshot: dict[str, Any], d_real_eval: float | None = None) -> None:
+    """The seed's figure: real and generated samples with the step, mean D(real) and D loss.
+
+    The snapshot's D values are those of that step's training batch; ``d_real_eval`` (the
+    summary's ``d_real_mean``, on the evaluation sample) replaces them on the final figure.
+    """
     task.draw_samples(ax, np.asarray(snapshot["real"]), np.asarray(snapshot["fake"]))
-    ax.text(0.03, 0.97, f"step = {snapshot['step']}\nmean D(real) = {snapshot['d_real']:.2f}\n"
-            f"D loss = {snapshot['d_loss']:.2f}", transform=ax.transAxes, va="top", fontsize=11,
-            family="monospace")
+    if d_real_eval is None:
+        text = (f"step = {snapshot['step']}\nmean D(real batch) = {snapshot['d_real']:.2f}\n"
+                f"D loss (batch) = {snapshot['d_loss']:.2f}")
+    else:
+        text = f"step = {snapshot['step']}\nmean D(real) = {d_real_eval:.4f}\n(evaluation, summary.json)"
+    ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=11, family="monospace")
 
 
-def _snapshot_figure(task: Task, snapshot: dict[str, Any]) -> Figure:
-    fig = Figure(figsize=(6.4, 4.8))
-    draw_snapshot(fig.subplots(), task, snapshot)
+def _snapshot_figure(task: Task, snapshot: dict[str, Any], d_real_eval: float | None = None) -> Figure:
+    fig = _figure(figsize=(6.4, 4.8))
+    draw_snapshot(fig.subplots(), task, snapshot, d_real_eval)
     fig.tight_layout()
     return fig
 
 
-def save_snapshot(task: Task, snapshot: dict[str, Any], path: Path) -> Path:
-    _snapshot_figure(task, snapshot).savefig(path, dpi=100)
+def save_snapshot(task: Task, snapshot: dict[str, Any], path: Path, d_real_eval: float | None = None) -> Path:
+    _snapshot_figure(task, snapshot, d_real_eval).savefig(path, dpi=100)
     return path
 
 
@@ -48,7 +69,7 @@ def save_progress_grid(task: Task, snapshots: Sequence[dict[str, Any]], path: Pa
     chosen = [snapshots[i] for i in sorted(set(picks))]
     cols = min(3, len(chosen))
     rows = -(-len(chosen) // cols)
-    fig = Figure(figsize=(4.2 * cols, 3.4 * rows))
+    fig = _figure(figsize=(4.2 * cols, 3.4 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     for ax, snapshot in zip(axes, chosen):
         draw_snapshot(ax, task, snapshot)
@@ -83,7 +104,7 @@ def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     population = records[-1][1].members > 1
     panels = 2 + len(metric_keys)
     cols = 3
-    fig = Figure(figsize=(4.2 * cols, 3.0 * -(-panels // cols)))
+    fig = _figure(figsize=(4.2 * cols, 3.0 * -(-panels // cols)))
     axes = np.atleast_1d(fig.subplots(-(-panels // cols), cols)).ravel()
 
     def series(key: str) -> tuple[list[int], list[float]]:
@@ -120,43 +141,62 @@ def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def save_member_grid(task: Task, samples: Sequence[np.ndarray], path: Path) -> Path:
-    """One panel per member: the population's spread of outcomes at a glance."""
+def save_sample_grid(task: Task, samples: Sequence[np.ndarray], titles: Sequence[str], path: Path,
+                     max_cols: int = 8, panel_size: tuple[float, float] = (2.2, 1.9), dpi: int = 80) -> Path:
+    """One panel of generated points per sample, over the same real points: the members of a
+    population (``members.png``), or the configurations of a comparison (``comparison.png``)."""
     import torch
 
     real = task.sample(task.figure_points, torch.Generator().manual_seed(0)).numpy()
-    cols = min(8, len(samples))
+    cols = min(max_cols, len(samples))
     rows = -(-len(samples) // cols)
-    fig = Figure(figsize=(2.2 * cols, 1.9 * rows))
+    fig = _figure(figsize=(panel_size[0] * cols, panel_size[1] * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for i, (ax, fake) in enumerate(zip(axes, samples)):
+    for ax, fake, title in zip(axes, samples, titles):
         task.draw_samples(ax, real, fake[: task.figure_points])
         if ax.get_legend() is not None:
             ax.get_legend().remove()
-        ax.set_title(f"member {i}", fontsize=8)
+        ax.set_title(title, fontsize=8)
         ax.tick_params(labelsize=6)
     for ax in axes[len(samples):]:
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=dpi)
     return path
 
 
 def render_run(figures_dir: Path, task: Task, rows: Sequence[dict[str, Any]],
-               snapshots: Sequence[dict[str, Any]], member_samples: Sequence[np.ndarray]) -> list[Path]:
-    """Every figure of a run, from its logs and a final sample of each member."""
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    if snapshots:
-        written.append(save_snapshot(task, snapshots[-1], figures_dir / "final.png"))
-        written.append(save_progress_grid(task, snapshots, figures_dir / "progress.png"))
-        written.append(save_gif(task, snapshots, figures_dir / "training.gif"))
-    if rows:
-        written.append(save_training_curves(rows, figures_dir / "curves.png"))
-    if member_samples:
-        written.extend(task.extra_figures(member_samples[0], figures_dir))
-    if len(member_samples) > 1:
-        written.append(save_member_grid(task, member_samples, figures_dir / "members.png"))
+               snapshots: Sequence[dict[str, Any]], member_samples: Sequence[np.ndarray],
+               summary: dict[str, Any] | None = None,
+               discriminator: Callable[[Path], Path | None] | None = None) -> list[Path]:
+    """Every figure of a run, from its logs, its summary and a final sample of each member.
+
+    The numbers on the figures are the summary's (member 0's where there are several); a run
+    without a summary yet (stopped early) shows numbers computed on the sample drawn, and
+    says so. ``discriminator`` draws the task's picture of D to the path it is given.
+    A folder that cannot be written is answered with one line, not a traceback.
+    """
+    first = MemberMetrics.from_row(summary).member(0) if summary else None
+    try:
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        if snapshots:
+            d_real = first.get("d_real_mean") if first else None
+            written.append(save_snapshot(task, snapshots[-1], figures_dir / "final.png", d_real))
+            written.append(save_progress_grid(task, snapshots, figures_dir / "progress.png"))
+            written.append(save_gif(task, snapshots, figures_dir / "training.gif"))
+        if rows:
+            written.append(save_training_curves(rows, figures_dir / "curves.png"))
+        if member_samples:
+            written.extend(task.extra_figures(member_samples[0], figures_dir, metrics=first))
+        if len(member_samples) > 1:
+            titles = [f"member {i}" for i in range(len(member_samples))]
+            written.append(save_sample_grid(task, member_samples, titles, figures_dir / "members.png"))
+        if discriminator is not None:
+            drawn = discriminator(figures_dir / "discriminator.png")
+            written += [drawn] if drawn is not None else []
+    except OSError as exc:
+        raise GankitError(f"cannot write the figures in '{figures_dir}': {exc.strerror or exc}") from None
     return written
 
 

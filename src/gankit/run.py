@@ -73,13 +73,12 @@ class Run:
         """Redraw every figure of the run from its logs and latest checkpoint."""
         from gankit.figures import render_run
 
-        n = self.config.log.eval_samples or self.trainer.task.eval_samples
-        members = list(self.trainer.sample_members(n, seed=0))
-        written = render_run(self.folder.figures, self.trainer.task, self.folder.metrics.read(),
-                             self.folder.snapshots.read(), members)
-        extra = self.trainer.task.discriminator_figure(
-            self.trainer.discriminator, self.trainer.device, self.folder.figures / "discriminator.png")
-        return written + ([extra] if extra is not None else [])
+        trainer = self.trainer
+        members = list(trainer.evaluation_samples())
+        return render_run(self.folder.figures, trainer.task, self.folder.metrics.read(),
+                          self.folder.snapshots.read(), members, self.summary,
+                          lambda path: trainer.task.discriminator_figure(trainer.discriminator,
+                                                                         trainer.device, path))
 
 
 def _default_out(config: Config) -> Path:
@@ -90,7 +89,7 @@ def _default_out(config: Config) -> Path:
 def train(
     config: Config | None = None,
     *,
-    preset: str = "default",
+    preset: str | None = None,
     config_file: str | Path | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
@@ -101,9 +100,10 @@ def train(
 ) -> Run:
     """Train a GAN and return the finished :class:`Run`.
 
-    ``settings`` are shortcuts (``data``, ``steps``, ``loss``, ``batch_size``, ``seed``, ``lr``,
-    ``lr_g``, ``lr_d``, ``ema``, ``device``, ``name``) or dotted config keys in a dict under
-    ``set``, e.g. ``train(data="parabola", steps=2000, set={"model.g_hidden": [256]})``.
+    ``settings`` are the shortcuts of ``gankit.config.SHORTCUTS`` (the CLI's flags: ``data``,
+    ``steps``, ``loss``, ``lr``, ...) or dotted config keys in a dict under ``set``, e.g.
+    ``train(data="parabola", steps=2000, set={"model.g_hidden": [256]})``. Without ``preset``
+    the dataset's own preset is used.
     """
     if config is None:
         config = resolve_config(preset, config_file, shortcut_overrides(**settings))
@@ -131,7 +131,9 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
         if config.train.lr_schedule != "constant":
             raise GankitError(f"--steps cannot change the length of a run with a "
                               f"'{config.train.lr_schedule}' learning-rate schedule: the schedule "
-                              "is laid over train.steps, so the resumed run would differ")
+                              "is laid over train.steps, so the resumed run would differ; to train "
+                              f"longer, start a new run: gankit train --config {folder.config_path} "
+                              f"--steps {steps} --out NEW_DIR")
         if steps < int(state["trainer"]["step"]):
             raise GankitError(f"--steps {steps} is below the checkpoint's step "
                               f"{state['trainer']['step']}")

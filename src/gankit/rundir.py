@@ -74,7 +74,8 @@ class RunFolder:
             if not overwrite:
                 raise GankitError(
                     f"output folder '{self.path}' is not empty; choose another --out, continue "
-                    f"it with --resume {self.path}, or pass --overwrite to replace it")
+                    f"it with --resume {self.path}, or pass --overwrite (overwrite=True in Python) "
+                    "to replace it")
             for stale in (self.metrics.path, self.snapshots.path, self.summary_path):
                 stale.unlink(missing_ok=True)
             for old in list_checkpoints(self.checkpoints):

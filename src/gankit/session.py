@@ -73,7 +73,7 @@ class Budget:
         """The share of the run done: the step share, or the time share if that is larger, so
         that a learning-rate schedule also decays over a time budget."""
         done = step / self.steps if self.steps else 0.0
-        return max(done, self.elapsed() / self.seconds) if self.seconds else done
+        return min(1.0, max(done, self.elapsed() / self.seconds)) if self.seconds else done
 
     def used_up(self, step: int) -> bool:
         out_of_steps = bool(self.steps) and step >= self.steps

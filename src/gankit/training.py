@@ -236,6 +236,22 @@ class Trainer:
             z = torch.randn(size, generator=rng, device=self.device)
             return self.eval_generator(z.expand(self.members, *size)).cpu().numpy()
 
+    def _evaluation_draws(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The real and generated samples every evaluation scores: each member's own stream,
+        seeded afresh, so they are the same draws at every step and for the figures."""
+        n = n or self.config.log.eval_samples or self.task.eval_samples
+        n -= n % self.config.model.pack
+        if n < MIN_EVAL_SAMPLES:
+            raise GankitError(f"evaluation needs at least {MIN_EVAL_SAMPLES} samples "
+                              f"(a multiple of model.pack), got {n}")
+        rngs = self._rngs(EVAL_STREAM)
+        with self._evaluating():
+            return self.real(n, rngs), self.eval_generator(self.noise(n, rngs))
+
+    def evaluation_samples(self, n: int | None = None) -> np.ndarray:
+        """``[members, n, *shape]``: the generated samples the metrics are computed on."""
+        return self._evaluation_draws(n)[1].cpu().numpy()
+
     def evaluate_members(self, n: int | None = None, general: bool = False) -> MemberMetrics:
         """Each member's task metrics plus mean D on real and generated data.
 
@@ -244,15 +260,9 @@ class Trainer:
         With ``general``, also the sample-based metrics of :mod:`gankit.metrics` against a real
         sample, each with its noise floor from a second, independent real sample.
         """
-        n = n or self.config.log.eval_samples or self.task.eval_samples
-        n -= n % self.config.model.pack
-        if n < MIN_EVAL_SAMPLES:
-            raise GankitError(f"evaluation needs at least {MIN_EVAL_SAMPLES} samples "
-                              f"(a multiple of model.pack), got {n}")
-        rngs = self._rngs(EVAL_STREAM)
+        real, fake = self._evaluation_draws(n)
+        n = real.shape[1]
         with self._evaluating():
-            real = self.real(n, rngs)
-            fake = self.eval_generator(self.noise(n, rngs))
             p = self.config.model.pack
             d_real = torch.sigmoid(self.discriminator(pack(real, p))).mean(-1)
             d_fake = torch.sigmoid(self.discriminator(pack(fake, p))).mean(-1)

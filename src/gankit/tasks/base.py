@@ -59,8 +59,10 @@ class Task(ABC):
     def draw_samples(self, ax: Any, real: np.ndarray, fake: np.ndarray) -> None:
         """Draw a few real and generated points on a matplotlib axis."""
 
-    def extra_figures(self, fake: np.ndarray, figures_dir: Any) -> list[Any]:
-        """Task-specific figures of a final generated sample; returns the paths written."""
+    def extra_figures(self, fake: np.ndarray, figures_dir: Any,
+                      metrics: dict[str, Any] | None = None) -> list[Any]:
+        """Task-specific figures of a final generated sample; returns the paths written.
+        Numbers shown are ``metrics`` (the run's summary) when given, else computed on ``fake``."""
         return []
 
     def discriminator_figure(self, discriminator: Any, device: Any, path: Any) -> Any:

@@ -152,7 +152,8 @@ class Mixture1D(Task):
         ax.set_xlabel("x")
         ax.legend(loc="upper right", fontsize=9)
 
-    def extra_figures(self, fake: np.ndarray, figures_dir: Path) -> list[Path]:
+    def extra_figures(self, fake: np.ndarray, figures_dir: Path,
+                      metrics: dict[str, Any] | None = None) -> list[Path]:
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(6, 4))
@@ -162,8 +163,10 @@ class Mixture1D(Task):
                 color="tab:red", alpha=0.6, label=f"{np.size(fake):,} generated points")
         grid = np.linspace(low, high, 400)
         ax.plot(grid, self.density(grid), c="k", lw=2, label="p_r (exact density)")
-        m = self.metrics(fake)
-        ax.set_title(f"jsd = {m['jsd']:.4f}, w1 = {m['w1']:.4f}")
+        from_summary = bool(metrics) and "jsd" in metrics
+        source = "summary.json: the evaluation sample shown" if from_summary else "this sample"
+        m = metrics if metrics and "jsd" in metrics else self.metrics(fake)
+        ax.set_title(f"jsd = {m['jsd']:.4f}, w1 = {m['w1']:.4f} ({source})", fontsize=10)
         ax.set_xlabel("x")
         ax.set_ylabel("density")
         ax.legend(loc="upper right", fontsize=8)

@@ -1,0 +1,105 @@
+"""README.md's code blocks, run as a new user would run them.
+
+The slow test runs every block verbatim in an empty folder, in the README's order: the shell
+blocks through the installed ``gankit`` console script, the Python block as a script. The fast
+tests check the same text without training: every command parses, every ``train`` line resolves
+to a valid config, and the Python block names nothing it did not import.
+"""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gankit.cli import build_parser, main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BIN = Path(sys.executable).parent
+
+
+def blocks() -> list[tuple[str, str]]:
+    """(language, text) of every fenced block, in order."""
+    return re.findall(r"^```(\w*)\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+
+
+def commands() -> list[list[str]]:
+    """Every ``gankit`` command line of the shell blocks, comments removed."""
+    lines = [line for lang, text in blocks() if lang == "sh" for line in text.splitlines()]
+    return [shlex.split(line, comments=True) for line in lines if line.startswith("gankit ")]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def test_the_readme_has_the_blocks_the_tests_run():
+    languages = [lang for lang, _ in blocks()]
+    assert "sh" in languages and "python" in languages
+    assert set(languages) <= {"", "sh", "python"}  # a new language would be silently skipped
+
+
+def test_set_up_block_names_make_targets_that_exist():
+    (setup,) = [text for lang, text in blocks() if lang == ""]
+    targets = [line.split()[1] for line in setup.splitlines() if line.startswith("make ")]
+    assert targets
+    makefile = (README.parent / "Makefile").read_text()
+    for target in targets:
+        assert re.search(rf"^{target}:", makefile, flags=re.M), target
+
+
+def test_every_readme_command_parses():
+    parser = build_parser()
+    found = commands()
+    assert found
+    for argv in found:
+        parser.parse_args(argv[1:])  # exits with status 2 on an unknown flag
+
+
+def test_every_readme_train_command_resolves_a_valid_config(capsys):
+    for argv in commands():
+        if argv[1] == "train" and not {"--resume", "--config"} & set(argv):
+            assert main([*argv[1:], "--dry-run"]) == 0, argv
+            capsys.readouterr()
+
+
+def test_the_python_block_names_nothing_it_did_not_import(tmp_path):
+    ruff = shutil.which("ruff", path=str(BIN)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    for i, (lang, text) in enumerate(blocks()):
+        if lang == "python":
+            script = tmp_path / f"block{i}.py"
+            script.write_text(text)
+            done = subprocess.run([ruff, "check", "--isolated", "--select", "F", str(script)],
+                                  capture_output=True, text=True)
+            assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.slow
+def test_every_readme_block_runs_verbatim(tmp_path):
+    if not (BIN / "gankit").exists():
+        pytest.skip("the gankit console script is not installed next to this Python")
+    env = _env()
+    for i, (lang, text) in enumerate(blocks()):
+        if lang == "sh":
+            done = subprocess.run(["bash", "-e", "-c", text], cwd=tmp_path, env=env,
+                                  capture_output=True, text=True, timeout=600)
+        elif lang == "python":
+            script = tmp_path / f"readme_block{i}.py"
+            script.write_text(text)
+            done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                                  capture_output=True, text=True, timeout=600)
+        else:
+            continue  # the set-up block: make demo / make test, checked above
+        assert done.returncode == 0, f"block {i} ({lang}) failed:\n{done.stderr[-2000:]}"

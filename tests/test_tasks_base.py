@@ -30,3 +30,23 @@ def test_built_in_tasks_have_a_shape_and_identity_encode_decode():
     x = task.sample(5, torch.Generator().manual_seed(0))
     assert torch.equal(task.encode(task.decode(x)), x)
     assert make_task("parabola").shape == (15,)
+
+
+def test_a_data_source_is_a_task_name_or_a_path_some_task_accepts(monkeypatch, tmp_path):
+    import pytest
+
+    from gankit.errors import GankitError
+    from gankit.tasks import TASKS, data_source
+    from gankit.tasks.parabola import Parabola
+
+    class ReadsDat(Parabola):
+        @classmethod
+        def accepts(cls, source):
+            return source.endswith(".dat")
+
+    monkeypatch.setitem(TASKS._items, "dat", ReadsDat)
+    assert data_source("ring") == ("ring", {})
+    assert data_source("x/y.dat") == ("dat", {"path": "x/y.dat"})
+    with pytest.raises(GankitError, match="no dataset reads 'x/y.png'"):
+        data_source("x/y.png")
+    assert data_source("rng") == ("rng", {})  # validation answers it with a did-you-mean

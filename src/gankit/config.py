@@ -480,6 +480,17 @@ def _data_name(file_values: dict[str, Any], overrides: list[dict[str, Any]]) -> 
     return name
 
 
+def _with_data_source(override: dict[str, Any]) -> dict[str, Any]:
+    """An override whose ``data.name`` is a path, with the task that reads it and ``data.path``."""
+    data = override.get("data")
+    if not (isinstance(data, dict) and isinstance(data.get("name"), str)):
+        return override
+    from gankit.tasks import data_source
+
+    name, params = data_source(data["name"])
+    return {**override, "data": {**data, **params, "name": name}}
+
+
 def resolve_config(
     preset_name: str | None = None,
     config_file: str | Path | None = None,
@@ -491,6 +502,7 @@ def resolve_config(
     the defaults follow the data; an explicit preset always wins.
     """
     file_values = read_toml(config_file) if config_file is not None else {}
+    overrides = [_with_data_source(o) for o in overrides or []]
     if preset_name is None:
         preset_name = data_preset(_data_name(file_values, overrides or []))
     values = merge(preset(preset_name), file_values)

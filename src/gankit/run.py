@@ -7,8 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from gankit.checkpoint import atomic_write_text, open_latest
 from gankit.config import Config, config_from_dict, resolve_config, shortcut_overrides
 from gankit.divergence import TrainingDiverged
@@ -52,9 +50,10 @@ class Run:
     def summary(self) -> dict[str, Any]:
         return self.folder.read_summary()
 
-    def sample(self, n: int, seed: int | None = None, member: int = 0) -> np.ndarray:
-        """``n`` generated points of one member (from the EMA generator when EMA is on)."""
-        return self.trainer.sample(n, seed, member)
+    def sample(self, n: int, seed: int | None = None, member: int = 0) -> Any:
+        """``n`` generated points of one member (from the EMA generator when EMA is on), in the
+        user's form (the task's ``decode``: an array for the built-in tasks)."""
+        return self.trainer.task.decode(self.trainer.sample(n, seed, member))
 
     def evaluate(self, n: int | None = None, general: bool = False) -> dict[str, Any]:
         """Metrics recomputed now; with several members, their median, quartiles and range.

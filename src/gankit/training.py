@@ -143,6 +143,11 @@ class Trainer:
         return torch.stack([torch.randn(size, generator=rng, device=self.device)
                             for rng in rngs or self.noise_rngs])
 
+    def generate(self, z: torch.Tensor, generator: nn.Module | None = None) -> torch.Tensor:
+        """G's output passed through the task's output head (e.g. a softmax per categorical
+        column of a table; the identity for most tasks): what D sees and what gets decoded."""
+        return self.task.output_head((generator or self.generator)(z))
+
     def step(self, progress: float | None = None) -> StepStats:
         """One iteration of Algorithm 1 for every member.
 
@@ -157,13 +162,13 @@ class Trainer:
         for _ in range(t.d_steps):
             real = pack(self.real(t.batch_size), p)
             with torch.no_grad():
-                fake = pack(self.generator(self.noise(t.batch_size)), p)
+                fake = pack(self.generate(self.noise(t.batch_size)), p)
             d_loss, real_logits, fake_logits, terms = self.discriminator_loss(real, fake)
             self.opt_d.step(flat_grad(d_loss.sum(), self.d_params), lr_scale)
             for term, weight in self.regularisers:
                 if term.projection is not None:
                     terms[term.name] = term.projection(self.discriminator, weight)
-        fake = pack(self.generator(self.noise(t.batch_size)), p)
+        fake = pack(self.generate(self.noise(t.batch_size)), p)
         real_for_g = self.discriminator(real.detach()) if self.objective.g_needs_real else None
         g_loss = self.objective.g_loss(self.discriminator(fake), real_for_g)
         self.opt_g.step(flat_grad(g_loss.sum(), self.g_params), lr_scale)
@@ -234,7 +239,7 @@ class Trainer:
         size = (n, self.config.model.noise_dim)
         with self._evaluating():
             z = torch.randn(size, generator=rng, device=self.device)
-            return self.eval_generator(z.expand(self.members, *size)).cpu().numpy()
+            return self.generate(z.expand(self.members, *size), self.eval_generator).cpu().numpy()
 
     def _evaluation_draws(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The real and generated samples every evaluation scores: each member's own stream,
@@ -246,7 +251,7 @@ class Trainer:
                               f"(a multiple of model.pack), got {n}")
         rngs = self._rngs(EVAL_STREAM)
         with self._evaluating():
-            return self.real(n, rngs), self.eval_generator(self.noise(n, rngs))
+            return self.real(n, rngs), self.generate(self.noise(n, rngs), self.eval_generator)
 
     def evaluation_samples(self, n: int | None = None) -> np.ndarray:
         """``[members, n, *shape]``: the generated samples the metrics are computed on."""

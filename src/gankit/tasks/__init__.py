@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from gankit.errors import GankitError
 from gankit.registry import Registry
 from gankit.tasks.base import Task, build_task
 from gankit.tasks.mixture1d import Mixture1D
@@ -19,6 +21,20 @@ TASKS.register("grid")(Grid)
 
 def make_task(name: str, params: dict[str, Any] | None = None) -> Task:
     return build_task(TASKS.get(name), dict(params or {}))
+
+
+def data_source(source: str) -> tuple[str, dict[str, Any]]:
+    """``--data SOURCE`` as a task name and its parameters: a registered name as it is, a path
+    (file or folder) given to the first task that accepts it, as ``data.path``."""
+    if source in TASKS:
+        return source, {}
+    for name in TASKS:
+        if TASKS.get(name).accepts(source):
+            return name, {"path": source}
+    if Path(source).exists() or "/" in source or Path(source).suffix:
+        raise GankitError(f"no dataset reads '{source}' (a dataset name is one of: "
+                          f"{', '.join(TASKS.names())})")
+    return source, {}  # not a path: validation names the unknown dataset, with a did-you-mean
 
 
 __all__ = ["TASKS", "Task", "make_task"]

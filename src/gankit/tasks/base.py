@@ -39,6 +39,17 @@ class Task(ABC):
         """The stream of real batches one member trains on; its state goes into checkpoints."""
         return Sampler(self, generator)
 
+    @classmethod
+    def accepts(cls, source: str) -> bool:
+        """Whether ``--data SOURCE`` (a file or folder path) is data this task reads; the task
+        then gets ``data.path = SOURCE``. Built-in distributions read no files."""
+        return False
+
+    def output_head(self, x: torch.Tensor) -> torch.Tensor:
+        """Applied to G's raw output ``[members, batch, *shape]`` before D or decoding sees it:
+        e.g. a softmax over each categorical column's one-hot span. The identity here."""
+        return x
+
     def encode(self, data: Any) -> torch.Tensor:
         """The user's form of real data -> the tensors the networks see (identity here)."""
         return torch.as_tensor(data, dtype=torch.float32)

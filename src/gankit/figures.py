@@ -10,7 +10,6 @@ matplotlib is imported inside the functions, so that ``import gankit`` does not 
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -50,10 +49,15 @@ def draw_snapshot(ax: Any, task: Task, snapshot: dict[str, Any], d_real_eval: fl
     ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=11, family="monospace")
 
 
+# Fixed margins for the one-panel snapshot: tight_layout measured every text on every frame and
+# took as long as drawing the frame itself (docs/BENCHMARKS.md, figures).
+SNAPSHOT_MARGINS = {"left": 0.1, "right": 0.97, "bottom": 0.08, "top": 0.97}
+
+
 def _snapshot_figure(task: Task, snapshot: dict[str, Any], d_real_eval: float | None = None) -> Figure:
     fig = _figure(figsize=(6.4, 4.8))
+    fig.subplots_adjust(**SNAPSHOT_MARGINS)
     draw_snapshot(fig.subplots(), task, snapshot, d_real_eval)
-    fig.tight_layout()
     return fig
 
 
@@ -83,14 +87,22 @@ def save_progress_grid(task: Task, snapshots: Sequence[dict[str, Any]], path: Pa
 
 
 def save_gif(task: Task, snapshots: Sequence[dict[str, Any]], path: Path, ms_per_frame: int = 400) -> Path:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
+    # One figure redrawn for every frame, its pixels taken straight from the canvas: no new
+    # figure, layout pass or PNG round trip per frame.
+    fig = _figure(figsize=(6.4, 4.8), dpi=70)
+    fig.subplots_adjust(**SNAPSHOT_MARGINS)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.subplots()
     frames = []
     for snapshot in snapshots:
-        buffer = io.BytesIO()
-        _snapshot_figure(task, snapshot).savefig(buffer, format="png", dpi=70)
-        buffer.seek(0)
-        frames.append(Image.open(buffer).convert("P", palette=Image.Palette.ADAPTIVE))
+        ax.cla()
+        draw_snapshot(ax, task, snapshot)
+        canvas.draw()
+        rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        frames.append(rgba.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE))
     durations = [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * 4]  # linger on the end
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return path

@@ -5,7 +5,8 @@ observer decides for itself whether the step concerns it.
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -49,7 +50,9 @@ class MetricsLog(Observer):
             return
         record = MemberMetrics(stats.per_member(), trainer.diverged.tolist())
         if _due(step, log.eval_every, last):
-            self.last_eval = trainer.evaluate_members()
+            # The last evaluation is the summary's, on the full sample; the others only draw the
+            # curves, on a smaller one (log.interim_eval_samples).
+            self.last_eval = trainer.evaluate_members(None if last else trainer.interim_eval_samples())
             record = record.merged(self.last_eval)
         self.last_row = {"step": step, **record.to_row(), "elapsed_s": round(elapsed, 3)}
         self.folder.metrics.append(self.last_row)
@@ -112,24 +115,45 @@ class Checkpoints(Observer):
 
 
 class ProgressBar(Observer):
-    """tqdm over the steps (or the seconds of a time budget), with the latest losses and the
-    task's first two metrics."""
+    """Progress that suits where it goes: a tqdm bar on a terminal; on a file or a pipe, one
+    plain line every ``LINE_EVERY`` of the run (or every ``LINE_SECONDS`` under a time budget)
+    with the step, the losses and the latest metrics, instead of thousands of bar redraws."""
 
-    def __init__(self, trainer: Trainer, folder: RunFolder, log: MetricsLog, enabled: bool) -> None:
+    LINE_EVERY = 0.05
+    LINE_SECONDS = 10.0
+
+    def __init__(self, trainer: Trainer, folder: RunFolder, log: MetricsLog, enabled: bool,
+                 stream: TextIO | None = None) -> None:
         self.log = log
-        self.bar = tqdm(total=trainer.config.train.steps or None, initial=trainer.step_count, unit="it",
-                        disable=not enabled, dynamic_ncols=True, desc=folder.path.name)
+        self.stream = stream or sys.stderr
+        self.total = trainer.config.train.steps
+        self.terminal = enabled and self.stream.isatty()
+        self.lines = enabled and not self.terminal
+        self.next_line_at = 0.0
+        self.bar = tqdm(total=self.total or None, initial=trainer.step_count, unit="it", file=self.stream,
+                        disable=not self.terminal, dynamic_ncols=True, desc=folder.path.name)
 
-    def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
-        self.bar.update(1)
+    def _postfix(self) -> dict[str, str]:
         row = self.log.last_row
-        if row.get("step") != trainer.step_count:
-            return
-        postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"}
+        postfix = {"D": f"{row['d_loss']:.3f}", "G": f"{row['g_loss']:.3f}"} if row else {}
         if self.log.last_eval is not None:
             shown = [k for k in self.log.last_eval.names() if "_" in k][:2]
             postfix.update({k: f"{self.log.last_eval.value(k):.4f}" for k in shown})
-        self.bar.set_postfix(postfix, refresh=False)
+        return postfix
+
+    def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
+        step = trainer.step_count
+        if self.lines:
+            position = step / self.total if self.total else elapsed
+            if position >= self.next_line_at or last:
+                self.next_line_at = position + (self.LINE_EVERY if self.total else self.LINE_SECONDS)
+                of = f"/{self.total}" if self.total else ""
+                shown = " ".join(f"{k} {v}" for k, v in self._postfix().items())
+                print(f"step {step}{of} ({elapsed:.1f} s) {shown}", file=self.stream, flush=True)
+            return
+        self.bar.update(1)
+        if self.log.last_row.get("step") == step:
+            self.bar.set_postfix(self._postfix(), refresh=False)
 
     def rewind(self, step: int) -> None:
         self.bar.reset(total=self.bar.total)

@@ -257,6 +257,11 @@ class Trainer:
         """``[members, n, *shape]``: the generated samples the metrics are computed on."""
         return self._evaluation_draws(n)[1].cpu().numpy()
 
+    def interim_eval_samples(self) -> int:
+        """The sample size of an evaluation during training: no larger than the final one."""
+        final = self.config.log.eval_samples or self.task.eval_samples
+        return min(final, self.config.log.interim_eval_samples or final)
+
     def evaluate_members(self, n: int | None = None, general: bool = False) -> MemberMetrics:
         """Each member's task metrics plus mean D on real and generated data.
 

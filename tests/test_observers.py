@@ -1,0 +1,52 @@
+import io
+import subprocess
+import sys
+
+from gankit.config import resolve_config
+from gankit.observers import MetricsLog, ProgressBar
+from gankit.rundir import RunFolder
+from gankit.training import Trainer
+
+
+def _trainer(**log):
+    return Trainer.from_config(resolve_config("seed", overrides=[{"train": {"steps": 200}, "log": log}]))
+
+
+def test_progress_to_a_file_is_a_plain_line_every_few_percent(tmp_path):
+    trainer = _trainer(log_every=10, eval_every=50)
+    folder = RunFolder(tmp_path)
+    log, stream = MetricsLog(folder), io.StringIO()
+    progress = ProgressBar(trainer, folder, log, enabled=True, stream=stream)
+    for step in range(1, 201):
+        stats = trainer.step()
+        log.on_step(trainer, stats, 0.1 * step, step == 200)
+        progress.on_step(trainer, stats, 0.1 * step, step == 200)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue()
+    assert 15 <= len(lines) <= 22  # one per 5% of the run, and the last step
+    assert lines[-1].startswith("step 200/200 (20.0 s) D ") and "a_w1" in lines[-1]
+
+
+def test_a_piped_cli_run_writes_lines_not_a_bar(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "gankit", "train", "--preset", "seed", "--steps", "100",
+                           "--no-figures", "--out", str(tmp_path / "r")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "\r" not in done.stderr and done.stderr.count("step ") >= 10
+
+
+def test_evaluations_during_training_use_the_interim_size_and_the_last_one_the_full_size(tmp_path):
+    trainer = _trainer(eval_every=50, eval_samples=8192, interim_eval_samples=1024)
+    sizes = []
+    real_evaluate = trainer.evaluate_members
+
+    def recording(n=None, general=False):
+        sizes.append(n)
+        return real_evaluate(n, general)
+
+    trainer.evaluate_members = recording
+    log = MetricsLog(RunFolder(tmp_path))
+    for step in range(1, 201):
+        log.on_step(trainer, trainer.step(), 0.0, step == 200)
+    assert sizes == [1024, 1024, 1024, None]  # None: the config's full eval_samples
+    assert trainer.interim_eval_samples() == 1024

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -236,6 +237,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
         before = 0
         run = train(config, out=args.out, overwrite=args.overwrite, **common)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for the job
+        return 0
     step = run.summary["step"]
     at = f" (now at step {step})" if before else ""
     elapsed = time.perf_counter() - started

@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gankit.checkpoint import list_checkpoints, open_latest
+from gankit.distributed import Solo
 from gankit.errors import GankitError
 from gankit.memberstats import MemberMetrics
 from gankit.rundir import RunFolder
@@ -25,9 +26,13 @@ class TrainingDiverged(GankitError):
 
 
 class DivergenceGuard:
-    def __init__(self, trainer: Trainer, folder: RunFolder) -> None:
+    def __init__(self, trainer: Trainer, folder: RunFolder, team: Solo | None = None) -> None:
         self.trainer = trainer
         self.folder = folder
+        self.team = team or Solo()
+        # Ranks that hold a slice of a population never stop on their own members' account:
+        # they mark them, and check_team stops every rank once no member survives anywhere.
+        self.local_slice = self.team.mode == "members"
         self.previous: StepStats | None = None
         self.rollbacks = 0
 
@@ -44,15 +49,17 @@ class DivergenceGuard:
     def check_losses(self, step: int, stats: StepStats) -> None:
         """Raise on a non-finite loss of a single run or of the last surviving members."""
         broken = ~torch.isfinite(stats.d_loss + stats.g_loss).cpu()
+        if self.team.mode == "ddp":  # one GAN over all ranks: a non-finite loss anywhere counts
+            broken = torch.tensor([self.team.any(bool(broken.any()))])
         new = broken & ~self.trainer.diverged
         if new.any():
             first = int(new.nonzero()[0])
             net = "d_loss" if not torch.isfinite(stats.d_loss[first]) else "g_loss"
             what = f"{net} is {float(getattr(stats, net)[first])}"
-            if self.trainer.members == 1:
+            if self.trainer.members == 1 and not self.local_slice:
                 raise self._diverged(step, what, self.previous)
             self.trainer.diverged |= new
-            if self.trainer.diverged.all():
+            if self.trainer.diverged.all() and not self.local_slice:
                 raise self._diverged(step, f"every member has diverged (last: {what})", None)
             tqdm.write(f"gankit: member(s) {new.nonzero().flatten().tolist()} diverged at step {step} "
                        f"({what}); they are left out of the statistics, the other members train on")
@@ -64,12 +71,17 @@ class DivergenceGuard:
         unmarked = [i for i in bad if not self.trainer.diverged[i]]
         if not unmarked:
             return
-        if len(unmarked) + int(self.trainer.diverged.sum()) < self.trainer.members:
+        if self.local_slice or len(unmarked) + int(self.trainer.diverged.sum()) < self.trainer.members:
             self.trainer.diverged[unmarked] = True
             tqdm.write(f"gankit: member(s) {unmarked} diverged by step {self.trainer.step_count} "
                        f"(non-finite {network} weights); the other members train on")
             return
         raise self._diverged(self.trainer.step_count, f"the {network}'s weights are not finite", None)
+
+    def check_team(self, step: int) -> None:
+        """Ranks holding slices of a population: stop all of them once every member has diverged."""
+        if self.local_slice and not self.team.any(not bool(self.trainer.diverged.all())):
+            raise self._diverged(step, "every member has diverged", None)
 
     def roll_back(self, diverged: TrainingDiverged) -> bool:
         """Return to the last good checkpoint with smaller learning rates, if the config allows

@@ -44,6 +44,7 @@ class StackedLinear(nn.Module):
         self.weight = nn.Parameter(torch.empty(members, out_features, in_features))
         self.bias = nn.Parameter(torch.empty(members, out_features))
         self.spectral_norm = spectral_norm
+        self.as_in_a_population = False
         if spectral_norm:
             self.register_buffer("u", torch.empty(members, out_features))
 
@@ -69,7 +70,16 @@ class StackedLinear(nn.Module):
         return self.weight / sigma[:, None, None]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(self.bias.unsqueeze(1), x, self.effective_weight().transpose(1, 2))
+        weight, bias = self.effective_weight(), self.bias
+        if self.as_in_a_population and weight.shape[0] == 1 and self.out_features == 1:
+            # A lone member with one output takes another CPU kernel (a matrix-vector product)
+            # whose sums round differently from a population's. A torchrun rank holding one
+            # member of a population adds a blank second member to stay on the batched kernel and
+            # compute the very bits the single process does; a single run keeps the faster path.
+            y = torch.baddbmm(F.pad(bias, (0, 0, 0, 1)).unsqueeze(1), F.pad(x, (0, 0, 0, 0, 0, 1)),
+                              F.pad(weight, (0, 0, 0, 0, 0, 1)).transpose(1, 2))
+            return y[:1]
+        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
 
 class MLP(nn.Sequential):

@@ -14,6 +14,8 @@ from tqdm.auto import tqdm
 
 from gankit import __version__
 from gankit.checkpoint import save_checkpoint
+from gankit.config import Config
+from gankit.distributed import Solo
 from gankit.divergence import DivergenceGuard
 from gankit.memberstats import MemberMetrics
 from gankit.rundir import RunFolder
@@ -39,8 +41,9 @@ class MetricsLog(Observer):
     """Rows of ``metrics.jsonl``: losses and D's outputs every ``log_every`` steps, the
     evaluation metrics every ``eval_every`` steps and on the last step."""
 
-    def __init__(self, folder: RunFolder) -> None:
+    def __init__(self, folder: RunFolder, team: Solo | None = None) -> None:
         self.folder = folder
+        self.team = team or Solo()
         self.last_eval: MemberMetrics | None = None
         self.last_row: dict[str, Any] = {}
 
@@ -48,14 +51,18 @@ class MetricsLog(Observer):
         log, step = trainer.config.log, trainer.step_count
         if not (_due(step, log.log_every, last) or _due(step, log.eval_every, last)):
             return
-        record = MemberMetrics(stats.per_member(), trainer.diverged.tolist())
+        values = {key: self.team.average(torch.tensor(v)).tolist() for key, v in stats.per_member().items()}
+        record = MemberMetrics(values, trainer.diverged.tolist())
         if _due(step, log.eval_every, last):
             # The last evaluation is the summary's, on the full sample; the others only draw the
             # curves, on a smaller one (log.interim_eval_samples).
-            self.last_eval = trainer.evaluate_members(None if last else trainer.interim_eval_samples())
-            record = record.merged(self.last_eval)
+            evaluation = trainer.evaluate_members(None if last else trainer.interim_eval_samples())
+            self.last_eval = self.team.gather_metrics(evaluation)
+            record = record.merged(evaluation)
+        record = self.team.gather_metrics(record)
         self.last_row = {"step": step, **record.to_row(), "elapsed_s": round(elapsed, 3)}
-        self.folder.metrics.append(self.last_row)
+        if self.team.writes:
+            self.folder.metrics.append(self.last_row)
 
     def rewind(self, step: int) -> None:
         self.folder.metrics.truncate_after(step)
@@ -97,17 +104,22 @@ class Checkpoints(Observer):
     """A complete checkpoint every ``checkpoint_every`` steps and on the last one, never one
     with broken weights (the divergence guard checks them first)."""
 
-    def __init__(self, folder: RunFolder, guard: DivergenceGuard) -> None:
+    def __init__(self, folder: RunFolder, guard: DivergenceGuard, config: Config,
+                 team: Solo | None = None) -> None:
         self.folder = folder
         self.guard = guard
+        self.config = config  # the run's config: under torchrun a rank's trainer holds a slice
+        self.team = team or Solo()
 
     def save(self, trainer: Trainer) -> None:
         self.guard.check_weights()
-        save_checkpoint(self.folder.checkpoints, trainer.step_count, {
-            "gankit_version": __version__,
-            "config": trainer.config.to_dict(),
-            "trainer": trainer.state_dict(),
-        }, keep=trainer.config.log.keep_checkpoints)
+        state = self.team.full_state(trainer)
+        if self.team.writes:
+            save_checkpoint(self.folder.checkpoints, trainer.step_count, {
+                "gankit_version": __version__,
+                "config": self.config.to_dict(),
+                "trainer": state,
+            }, keep=self.config.log.keep_checkpoints)
 
     def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
         if _due(trainer.step_count, trainer.config.log.checkpoint_every, last):

@@ -29,6 +29,10 @@ class DiscriminatorBatch:
     real_logits: torch.Tensor
     fake_logits: torch.Tensor
     rngs: Sequence[torch.Generator]
+    # This rank's rows of a global batch (data-parallel ranks); draws cover the global batch so
+    # that every rank's streams advance alike and the job equals one process.
+    share: Callable[[torch.Tensor], torch.Tensor] = lambda x: x
+    ranks: int = 1  # how many ranks share the global batch
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,10 @@ def r2(batch: DiscriminatorBatch) -> torch.Tensor:
 def interpolate_gradient_penalty(batch: DiscriminatorBatch) -> torch.Tensor:
     """WGAN-GP at random points between each member's paired real and fake rows."""
     rows = batch.real.shape[1]
+    total = rows * batch.ranks
     trailing = (1,) * (batch.real.dim() - 2)
-    eps = torch.stack([torch.rand(rows, *trailing, generator=rng, device=batch.real.device)
-                       for rng in batch.rngs])
+    eps = batch.share(torch.stack([torch.rand(total, *trailing, generator=rng, device=batch.real.device)
+                                   for rng in batch.rngs]))
     between = (eps * batch.real.detach() + (1 - eps) * batch.fake.detach()).requires_grad_(True)
     return gradient_penalty(batch.discriminator(between), between)
 

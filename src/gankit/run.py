@@ -9,6 +9,7 @@ from typing import Any
 
 from gankit.checkpoint import atomic_write_text, open_latest
 from gankit.config import Config, config_from_dict, resolve_config, shortcut_overrides
+from gankit.distributed import Solo, team_for
 from gankit.divergence import TrainingDiverged
 from gankit.errors import GankitError
 from gankit.rundir import RunFolder
@@ -108,10 +109,17 @@ def train(
         config = resolve_config(preset, config_file, shortcut_overrides(**settings))
     elif settings:
         raise TypeError("pass either a Config or settings, not both")
-    trainer = Trainer.from_config(config)  # fails before any folder is made, e.g. on a missing device
+    team = team_for(config)
+    trainer = Trainer.from_config(team.local_config(config))  # fails before any folder is made
     folder = RunFolder(out if out is not None else _default_out(config))
-    folder.create(config, overwrite)
-    return _run(trainer, folder, progress, live, figures)
+    error = None
+    if team.writes:
+        try:
+            folder.create(config, overwrite)
+        except GankitError as exc:
+            error = str(exc)
+    team.agree(error)  # every rank stops with rank 0's one line, or all go on
+    return _run(trainer, folder, progress, live, figures, config, team)
 
 
 def resume(path: str | Path, *, steps: int | None = None, progress: bool = False,
@@ -137,15 +145,36 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
             raise GankitError(f"--steps {steps} is below the checkpoint's step "
                               f"{state['trainer']['step']}")
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
+    team = team_for(config)
+    trainer = Trainer.from_config(team.local_config(config))
+    trainer.load_state_dict(team.local_state(state["trainer"], trainer))
+    if team.writes:
         atomic_write_text(folder.config_path, config.to_toml())
-    trainer = Trainer.from_config(config)
-    trainer.load_state_dict(state["trainer"])
-    folder.metrics.truncate_after(trainer.step_count)
-    folder.snapshots.truncate_after(trainer.step_count)
-    return _run(trainer, folder, progress, live, figures)
+        folder.metrics.truncate_after(trainer.step_count)
+        folder.snapshots.truncate_after(trainer.step_count)
+    team.agree(None)  # the files are trimmed before any rank logs again
+    return _run(trainer, folder, progress, live, figures, config, team)
 
 
-def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool) -> Run:
+def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool,
+         config: Config, team: Solo) -> Run:
+    trainer.team = team
+    team.prepare(trainer)
+    if team.size > 1:
+        try:
+            run_session(trainer, folder, progress and team.writes, None, config, team)
+        except RuntimeError as exc:  # a collective failed: another rank is gone
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise GankitError(f"rank {team.rank}: lost another rank of the job ({first}); the run folder "
+                              f"keeps its last checkpoint: gankit train --resume {folder.path}") from None
+        finally:
+            team.close()
+        if not team.writes:
+            return Run(folder, trainer)
+        run = Run.load(folder.path, config.device)  # the whole population, as one process holds it
+        if figures:
+            run.plot()
+        return run
     window = None
     if live:
         from gankit.figures import LivePlot, has_display

@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from gankit.config import Config
+from gankit.distributed import Solo
 from gankit.divergence import DivergenceGuard, TrainingDiverged
 from gankit.errors import GankitError
 from gankit.observers import Checkpoints, MetricsLog, Observer, ProgressBar, Snapshots
@@ -80,14 +82,21 @@ class Budget:
         return out_of_steps or (self.seconds > 0 and self.elapsed() >= self.seconds)
 
 
-def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False,
-                live: Any = None) -> dict[str, Any]:
-    """Train until the budget is used up; write the summary and return it."""
-    guard = DivergenceGuard(trainer, folder)
-    log = MetricsLog(folder)
-    checkpoints = Checkpoints(folder, guard)
-    observers: list[Observer] = [log, Snapshots(trainer, folder, live), checkpoints,
-                                 ProgressBar(trainer, folder, log, progress)]
+def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, live: Any = None,
+                config: Config | None = None, team: Solo | None = None) -> dict[str, Any]:
+    """Train until the budget is used up; write the summary and return it.
+
+    Under torchrun, ``team`` joins the ranks and ``config`` is the run's whole config (each
+    rank's trainer holds its slice of the members); only rank 0 writes the run folder.
+    """
+    team = team or Solo()
+    config = config or trainer.config
+    guard = DivergenceGuard(trainer, folder, team)
+    log = MetricsLog(folder, team)
+    checkpoints = Checkpoints(folder, guard, config, team)
+    observers: list[Observer] = [log, checkpoints]
+    if team.writes:
+        observers += [Snapshots(trainer, folder, live), ProgressBar(trainer, folder, log, progress)]
     if trainer.step_count == 0:
         checkpoints.save(trainer)  # every run folder can be resumed, even after a kill at step 1
     rows = folder.metrics.read()
@@ -95,11 +104,20 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False,
     finished = budget.used_up(trainer.step_count)
     try:
         with _SignalFlag().installed() as flag:
-            while not finished and flag.received is None:
+            stop = False
+            while not finished and not stop:
                 try:
                     stats = trainer.step(budget.progress(trainer.step_count))
                     guard.check_losses(trainer.step_count, stats)
                     finished = budget.used_up(trainer.step_count)
+                    if team.size > 1:
+                        # Ranks must agree on when to stop: they vote at log steps and at the
+                        # last one, which every rank reaches at the same step.
+                        if finished or trainer.step_count % trainer.config.log.log_every == 0:
+                            stop = team.any(flag.received is not None)
+                            guard.check_team(trainer.step_count)
+                    else:
+                        stop = flag.received is not None
                     for observer in observers:
                         observer.on_step(trainer, stats, budget.elapsed(), finished)
                 except TrainingDiverged as diverged:
@@ -108,29 +126,34 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False,
                     finished = False
                     for observer in observers:
                         observer.rewind(trainer.step_count)
-            if flag.received is not None and not finished:
+            if stop and not finished:
                 checkpoints.save(trainer)
-                name = signal.Signals(flag.received).name
+                name = signal.Signals(flag.received).name if flag.received else "another rank's signal"
                 raise Interrupted(f"stopped by {name} at step {trainer.step_count}; saved a checkpoint. "
                                   f"Continue with: gankit train --resume {folder.path}",
-                                  exit_code=128 + flag.received)
+                                  exit_code=128 + (flag.received or signal.SIGTERM))
     finally:
         for observer in observers:
             observer.close()
-    return write_summary(trainer, folder, log)
+    return write_summary(trainer, folder, log, team)
 
 
-def write_summary(trainer: Trainer, folder: RunFolder, log: MetricsLog) -> dict[str, Any]:
+def write_summary(trainer: Trainer, folder: RunFolder, log: MetricsLog, team: Solo | None = None
+                  ) -> dict[str, Any]:
     """The final metrics, whether the task counts the run (or each member) as a success."""
-    record = log.last_eval or trainer.evaluate_members()
+    team = team or Solo()
+    record = log.last_eval or team.gather_metrics(trainer.evaluate_members())
     summary: dict[str, Any] = {"step": trainer.step_count, **record.to_row()}
-    if trainer.members == 1:
+    if record.members == 1:
         summary["success"] = trainer.task.success(record.member(0))
     else:
         flags = [not out and trainer.task.success(record.member(i))
                  for i, out in enumerate(record.left_out)]
         summary["members"]["success"] = flags
-        summary.update({"seeds": trainer.members, "success_share": sum(flags) / len(flags),
+        summary.update({"seeds": record.members, "success_share": sum(flags) / len(flags),
                         "diverged": sum(record.left_out)})
-    folder.write_summary(summary)
+    if team.size > 1:
+        summary["world_size"] = team.size
+    if team.writes:
+        folder.write_summary(summary)
     return summary

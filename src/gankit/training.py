@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from gankit.config import Config
+from gankit.distributed import Solo
 from gankit.errors import GankitError
 from gankit.memberstats import MemberMetrics
 from gankit.metrics import general_metrics
@@ -117,6 +118,9 @@ class Trainer:
         self.noise_rngs = self._rngs(NOISE_STREAM)
         self.diverged = torch.zeros(self.members, dtype=torch.bool)
         self.step_count = 0
+        # Data-parallel ranks (gankit.distributed) share out each global batch's rows and average
+        # gradients; one process keeps the whole batch.
+        self.team: Any = Solo()
 
     @classmethod
     def from_config(cls, config: Config, task: Task | None = None) -> Trainer:
@@ -159,19 +163,20 @@ class Trainer:
             progress = self.step_count / t.steps if t.steps else 0.0
         lr_scale = LR_SCHEDULES[t.lr_schedule](min(progress, 1.0))
         terms: dict[str, torch.Tensor] = {}
+        share = self.team.share
         for _ in range(t.d_steps):
-            real = pack(self.real(t.batch_size), p)
+            real = pack(share(self.real(t.batch_size)), p)
             with torch.no_grad():
-                fake = pack(self.generate(self.noise(t.batch_size)), p)
+                fake = pack(self.generate(share(self.noise(t.batch_size))), p)
             d_loss, real_logits, fake_logits, terms = self.discriminator_loss(real, fake)
-            self.opt_d.step(flat_grad(d_loss.sum(), self.d_params), lr_scale)
+            self.opt_d.step(self.team.average(flat_grad(d_loss.sum(), self.d_params)), lr_scale)
             for term, weight in self.regularisers:
                 if term.projection is not None:
                     terms[term.name] = term.projection(self.discriminator, weight)
-        fake = pack(self.generate(self.noise(t.batch_size)), p)
+        fake = pack(self.generate(share(self.noise(t.batch_size))), p)
         real_for_g = self.discriminator(real.detach()) if self.objective.g_needs_real else None
         g_loss = self.objective.g_loss(self.discriminator(fake), real_for_g)
-        self.opt_g.step(flat_grad(g_loss.sum(), self.g_params), lr_scale)
+        self.opt_g.step(self.team.average(flat_grad(g_loss.sum(), self.g_params)), lr_scale)
         if self.ema is not None:
             self.ema.update(self.g_flat)
         self.step_count += 1
@@ -193,7 +198,9 @@ class Trainer:
         real_logits, fake_logits = logits[:, :rows], logits[:, rows:]
         loss = self.objective.d_loss(real_logits, fake_logits)
         values: dict[str, torch.Tensor] = {}
-        batch = DiscriminatorBatch(self.discriminator, real, fake, real_logits, fake_logits, self.noise_rngs)
+        ranks = self.team.size if self.team.mode == "ddp" else 1
+        batch = DiscriminatorBatch(self.discriminator, real, fake, real_logits, fake_logits, self.noise_rngs,
+                                   self.team.share, ranks)
         for term, weight in self.regularisers:
             if term.penalty is not None:
                 values[term.name] = term.penalty(batch)

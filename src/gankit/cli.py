@@ -104,8 +104,9 @@ def _add_train_parser(commands: argparse._SubParsersAction, common: argparse.Arg
                    help="print the resolved config.toml and exit without training or writing anything")
     for shortcut in SHORTCUTS:  # every shortcut flag comes from the one table in gankit.config
         # type=str: the value is parsed and checked by the config, exactly as --set's would be.
+        bare = {} if shortcut.bare is None else {"nargs": "?", "const": shortcut.bare}
         groups[shortcut.group].add_argument(shortcut.flag, dest=shortcut.name, metavar=shortcut.metavar,
-                                            help=shortcut.help)
+                                            help=shortcut.help, **bare)
     g = groups["logging"]
     g.add_argument("--live", action="store_true", help="show the figure updating in a window")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -235,7 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(config.to_toml(), end="")
             return 0
         before = 0
-        run = train(config, out=args.out, overwrite=args.overwrite, **common)
+        run = train(config, preset=args.preset, out=args.out, overwrite=args.overwrite, **common)
     step = run.summary["step"]
     at = f" (now at step {step})" if before else ""
     elapsed = time.perf_counter() - started

@@ -84,7 +84,7 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str | None = No
         overrides = [*(base or []), *variant.overrides, budget]
         config = resolve_config(preset, overrides=overrides)
         config.name = variant.name
-        run = train(config, out=out / "runs" / _slug(variant.name), overwrite=overwrite,
+        run = train(config, preset=preset, out=out / "runs" / _slug(variant.name), overwrite=overwrite,
                     progress=progress, figures=True)
         runs.append(run)
         rows.append(_row(variant, run))

@@ -75,6 +75,7 @@ class LogConfig:
     snapshot_every: int = 100
     checkpoint_every: int = 1000
     keep_checkpoints: int = 2
+    tensorboard: bool = False  # TensorBoard event files in RUN/tensorboard/ (pip install gankit[tensorboard])
 
 
 @dataclass
@@ -326,6 +327,7 @@ class Shortcut:
     group: str  # the section of ``gankit train --help``
     metavar: str = "VALUE"
     resume_ok: bool = False  # whether ``--resume`` may change it
+    bare: str | None = None  # the value of the flag given without one (``--tensorboard`` = true)
 
     @property
     def flag(self) -> str:
@@ -364,6 +366,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("eval_every", ("log.eval_every",), "steps between two evaluations of the metrics",
              "logging", "N"),
     Shortcut("name", ("name",), "run name (default folder: runs/NAME-TIMESTAMP)", "output", "NAME"),
+    Shortcut("tensorboard", ("log.tensorboard",), "write TensorBoard event files into RUN/tensorboard "
+             "(needs pip install gankit[tensorboard])", "logging", "true|false", bare="true"),
 )
 SHORTCUT_NAMES = tuple(s.name for s in SHORTCUTS)
 

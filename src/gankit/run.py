@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+import os
+import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gankit import __version__
 from gankit.checkpoint import atomic_write_text, open_latest
-from gankit.config import Config, config_from_dict, resolve_config, shortcut_overrides
+from gankit.config import Config, config_from_dict, data_preset, resolve_config, shortcut_overrides
 from gankit.divergence import TrainingDiverged
 from gankit.errors import GankitError
 from gankit.rundir import RunFolder
@@ -102,16 +105,27 @@ def train(
     ``settings`` are the shortcuts of ``gankit.config.SHORTCUTS`` (the CLI's flags: ``data``,
     ``steps``, ``loss``, ``lr``, ...) or dotted config keys in a dict under ``set``, e.g.
     ``train(data="parabola", steps=2000, set={"model.g_hidden": [256]})``. Without ``preset``
-    the dataset's own preset is used.
+    the dataset's own preset is used. With a ``config``, ``preset`` only names the preset it was
+    resolved from, for ``run.json`` and ``gankit runs``.
     """
     if config is None:
         config = resolve_config(preset, config_file, shortcut_overrides(**settings))
     elif settings:
         raise TypeError("pass either a Config or settings, not both")
+    _check_extras(config)
     trainer = Trainer.from_config(config)  # fails before any folder is made, e.g. on a missing device
     folder = RunFolder(out if out is not None else _default_out(config))
     folder.create(config, overwrite)
+    folder.update_info(preset=preset or data_preset(config.data.name), gankit_version=__version__)
     return _run(trainer, folder, progress, live, figures)
+
+
+def _check_extras(config: Config) -> None:
+    """Optional packages the config asks for, checked before any folder is made."""
+    if config.log.tensorboard:
+        from gankit.tensorboard import require_tensorboard
+
+        require_tensorboard()
 
 
 def resume(path: str | Path, *, steps: int | None = None, progress: bool = False,
@@ -138,11 +152,16 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
                               f"{state['trainer']['step']}")
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
         atomic_write_text(folder.config_path, config.to_toml())
+    _check_extras(config)
     trainer = Trainer.from_config(config)
     trainer.load_state_dict(state["trainer"])
     folder.metrics.truncate_after(trainer.step_count)
     folder.snapshots.truncate_after(trainer.step_count)
     return _run(trainer, folder, progress, live, figures)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool) -> Run:
@@ -155,7 +174,15 @@ def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figure
         else:
             print("gankit: --live needs a display and none was found; training on, figures are "
                   f"written to {folder.figures}")
-    run_session(trainer, folder, progress, window)
+    folder.update_info(status="running", pid=os.getpid(), host=socket.gethostname(), started=_now(),
+                       ended=None, reason=None)
+    try:
+        run_session(trainer, folder, progress, window)
+    except BaseException as stopped:
+        status = "diverged" if isinstance(stopped, TrainingDiverged) else "interrupted"
+        folder.update_info(status=status, ended=_now(), reason=str(stopped) or type(stopped).__name__)
+        raise
+    folder.update_info(status="finished", ended=_now())
     run = Run(folder, trainer)
     if figures:
         run.plot()

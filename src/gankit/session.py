@@ -86,8 +86,12 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False,
     guard = DivergenceGuard(trainer, folder)
     log = MetricsLog(folder)
     checkpoints = Checkpoints(folder, guard)
-    observers: list[Observer] = [log, Snapshots(trainer, folder, live), checkpoints,
-                                 ProgressBar(trainer, folder, log, progress)]
+    snapshots = Snapshots(trainer, folder, live)
+    observers: list[Observer] = [log, snapshots, checkpoints, ProgressBar(trainer, folder, log, progress)]
+    if trainer.config.log.tensorboard:
+        from gankit.tensorboard import TensorBoardLog  # an optional extra: loaded only when asked for
+
+        observers.append(TensorBoardLog(trainer, folder, log, snapshots))
     if trainer.step_count == 0:
         checkpoints.save(trainer)  # every run folder can be resumed, even after a kill at step 1
     rows = folder.metrics.read()

@@ -177,7 +177,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/theory", metavar="DIR", help="output folder (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds (for a first look)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_watch_parsers(commands, common)
     return parser
+
+
+def _add_watch_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "report", parents=[common], help="write one self-contained HTML page about one or more runs",
+        description="Config, final metrics with their noise floors, training curves and figures of "
+        "each run in one HTML file with everything embedded (no network needed); for several runs, "
+        "a side-by-side table of the settings that differ and of the metrics.")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
+    p.add_argument("--title", help="page title (default: the run names)")
+
+    p = commands.add_parser(
+        "runs", parents=[common], help="list the runs under runs/ (or DIR) and where each stands",
+        description="A table of every run folder under DIR (searched recursively): name, task, "
+        "preset, steps done of planned, status (running, finished, interrupted, diverged, broken), "
+        "age (since its last write) and the task's headline metrics.")
+    p.add_argument("dir", nargs="?", default="runs", metavar="DIR", help="default: %(default)s")
+    p.add_argument("--sort", metavar="METRIC", help="sort by a metric, ascending (-METRIC: descending), "
+                   "or by name, task, preset, status, step, age (default: most recent first)")
+    p.add_argument("--json", action="store_true", help="print JSON (every metric of every run)")
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
@@ -361,8 +383,30 @@ def cmd_theory(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from gankit.report import write_report
+
+    path = write_report(args.run_dirs, args.out, title=args.title)
+    print(f"report of {len(args.run_dirs)} run(s): {path}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from gankit.runs import format_table, list_runs, runs_json
+
+    entries = list_runs(args.dir, sort=args.sort)
+    if args.json:
+        print(runs_json(entries))
+    elif not entries:
+        print(f"no runs under {args.dir}")
+    else:
+        print(format_table(entries, sort=args.sort))
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "compare": cmd_compare, "sample": cmd_sample, "eval": cmd_eval,
             "plot": cmd_plot, "theory": cmd_theory}
+COMMANDS.update(report=cmd_report, runs=cmd_runs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -190,6 +190,8 @@ def _add_watch_parsers(commands: argparse._SubParsersAction, common: argparse.Ar
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     p.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
     p.add_argument("--title", help="page title (default: the run names)")
+    p.add_argument("--no-eval", action="store_true", help="show only what the run folders hold (skip "
+                   "evaluating the sample-based metrics and noise floors from each checkpoint)")
 
     p = commands.add_parser(
         "runs", parents=[common], help="list the runs under runs/ (or DIR) and where each stands",
@@ -386,7 +388,7 @@ def cmd_theory(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from gankit.report import write_report
 
-    path = write_report(args.run_dirs, args.out, title=args.title)
+    path = write_report(args.run_dirs, args.out, title=args.title, evaluate=not args.no_eval)
     print(f"report of {len(args.run_dirs)} run(s): {path}")
     return 0
 

@@ -519,3 +519,16 @@ def resolve_config(
             values = {**values, "data": {}}  # another dataset: the old one's parameters go
         values = merge(values, override)
     return config_from_dict(values).validate()
+
+
+def flat_settings(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A config dict as dotted keys with plain values (lists as text): the rows of a report's
+    table of settings and TensorBoard's hyper-parameters."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flat_settings(value, f"{name}."))
+        else:
+            flat[name] = value if isinstance(value, (bool, int, float, str)) else str(value)
+    return flat

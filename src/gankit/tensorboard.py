@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gankit.config import flat_settings
 from gankit.errors import GankitError
 from gankit.memberstats import MemberMetrics
 from gankit.observers import MetricsLog, Observer, Snapshots
@@ -57,20 +58,6 @@ def scalar_tags(row: dict[str, Any]) -> dict[str, float]:
                 tags[f"{key}/member_{i}"] = float(value)
         tags[f"{key}/median"] = record.spread(key).median
     return {tag: value for tag, value in tags.items() if math.isfinite(value)}
-
-
-def hyperparameters(config_dict: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The config flattened to dotted keys with values the HParams view accepts (lists as text)."""
-    flat: dict[str, Any] = {}
-    for key, value in config_dict.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(hyperparameters(value, f"{name}."))
-        elif isinstance(value, (bool, int, float, str)):
-            flat[name] = value
-        else:
-            flat[name] = str(value)
-    return flat
 
 
 def _snapshot_image(trainer: Trainer, snap: dict[str, Any]) -> np.ndarray:
@@ -130,7 +117,7 @@ class TensorBoardLog(Observer):
         the HParams view links each run to its curves."""
         from torch.utils.tensorboard.summary import hparams
 
-        params = hyperparameters(trainer.config.to_dict())
+        params = flat_settings(trainer.config.to_dict())
         if self.preset:
             params["preset"] = self.preset
         final = {tag: value for tag, value in scalar_tags(self.log.last_row).items()

@@ -366,6 +366,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"{len(rows)} configurations; table: {Path(args.out) / 'comparison.md'} (and .csv), "
           f"figure: {Path(args.out) / 'comparison.png'}; each run's figures: "
           f"{Path(args.out) / 'runs' / '*' / 'figures'}")
+    print(f"report: {Path(args.out) / 'report.html'}")
     return 0
 
 

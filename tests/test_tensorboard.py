@@ -69,3 +69,27 @@ def test_without_the_package_the_flag_says_how_to_install_it(tmp_path, monkeypat
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install gankit[tensorboard]" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_rollback_rewinds_the_event_files(tmp_path, monkeypatch):
+    import torch
+
+    from gankit.training import Trainer
+
+    real_step = Trainer.step
+    poisoned_once = []
+
+    def poisoned(self, progress=None):
+        stats = real_step(self, progress)
+        if self.step_count == 28 and not poisoned_once:
+            poisoned_once.append(True)
+            stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", poisoned)
+    run = gankit.train(preset="seed", steps=30, tensorboard=True, on_divergence="rollback",
+                       out=tmp_path / "r", figures=False,
+                       set={"log.checkpoint_every": 20, "log.log_every": 5})
+    steps = [e.step for e in _events(run.path).Scalars("d_loss")]
+    assert poisoned_once and steps == [5, 10, 15, 20, 25, 30]  # back to 20 at step 28: 25 logged twice
+    assert [r["step"] for r in run.folder.metrics.read()] == steps

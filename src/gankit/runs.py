@@ -74,12 +74,15 @@ def read_run(path: Path, root: Path) -> RunEntry:
     folder = RunFolder(path)
     name = str(path.relative_to(root)) if path != root else path.name
     entry = RunEntry(path=str(path), name=name, status="broken", last_write=_last_write(folder))
+    part = folder.config_path.name
     try:
         config = config_from_dict(read_toml(folder.config_path))
+        part = folder.summary_path.name
         summary = folder.read_summary()
+        part = folder.info_path.name
         info = folder.read_info()
     except (GankitError, ValueError, OSError) as exc:  # JSONDecodeError is a ValueError
-        entry.note = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        entry.note = f"{part}: " + (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return entry
     entry.task = config.data.name
     entry.preset = info.get("preset")

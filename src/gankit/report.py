@@ -211,10 +211,9 @@ def _metrics_table(page: RunPage) -> str:
         lines.append("<tr>" + "".join(cells) + "</tr>")
     step = page.final.get("step", "?")
     source = "summary.json" if page.summary else f"the latest logged evaluation (step {step})"
-    caption = (f'<p class="note">From {_esc(source)}. A noise floor is the metric between two real '
-               "samples: a value near it is as good as the metric can tell."
-               + (f" Other than {_esc(source)}: {_esc(page.evaluated)}." if page.evaluated else "")
-               + "</p>")
+    added = f"; {_esc(page.evaluated)}" if page.evaluated else ""
+    caption = (f'<p class="note">From {_esc(source)}{added}. A noise floor is the metric between two '
+               "real samples: a value near it is as good as the metric can tell.</p>")
     return (f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{"".join(lines)}</tbody></table>'
             + caption)
 

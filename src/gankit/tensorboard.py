@@ -10,7 +10,6 @@ series per member under a common tag (``a_w1/member_3``) and their median (``a_w
 
 from __future__ import annotations
 
-import io
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -61,19 +60,22 @@ def scalar_tags(row: dict[str, Any]) -> dict[str, float]:
 
 
 def _snapshot_image(trainer: Trainer, snap: dict[str, Any]) -> np.ndarray:
-    """The task's snapshot figure (points, curves or an image grid) as an RGB array."""
+    """The task's snapshot figure (points, curves or an image grid) as an RGB array.
+
+    Drawn straight to an Agg canvas with fixed margins: ``tight_layout`` and a PNG round trip
+    doubled the cost of each image (benchmarks/tensorboard_overhead.py).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     from gankit.figures import draw_snapshot
 
-    figure = Figure(figsize=(6.4, 4.8))
+    figure = Figure(figsize=(6.4, 4.8), dpi=80)
+    canvas = FigureCanvasAgg(figure)
     draw_snapshot(figure.subplots(), trainer.task, snap)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    buffer.seek(0)
-    return np.asarray(Image.open(buffer).convert("RGB"))
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.97)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 class TensorBoardLog(Observer):

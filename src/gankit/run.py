@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -180,7 +181,8 @@ def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figure
         run_session(trainer, folder, progress, window)
     except BaseException as stopped:
         status = "diverged" if isinstance(stopped, TrainingDiverged) else "interrupted"
-        folder.update_info(status=status, ended=_now(), reason=str(stopped) or type(stopped).__name__)
+        with contextlib.suppress(OSError):  # e.g. a full disk: the error that stopped training matters more
+            folder.update_info(status=status, ended=_now(), reason=str(stopped) or type(stopped).__name__)
         raise
     folder.update_info(status="finished", ended=_now())
     run = Run(folder, trainer)

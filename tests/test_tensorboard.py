@@ -30,10 +30,10 @@ def test_scalar_tags_give_each_surviving_member_a_series_and_the_median():
 
 def test_a_population_writes_member_series_images_and_hparams(tmp_path):
     run = gankit.train(preset="seed", steps=20, seeds=2, tensorboard=True, out=tmp_path / "r",
-                       figures=False, set={"log.snapshot_every": 10})
+                       figures=False, set={"log.snapshot_every": 10, "train.r1": 0.1})
     events = _events(run.path)
     tags = events.Tags()
-    for key in ("d_loss", "g_loss", "d_real", "d_fake", "a_w1", "curve_rmse_median"):
+    for key in ("d_loss", "g_loss", "d_real", "d_fake", "r1", "a_w1", "curve_rmse_median"):
         assert {f"{key}/member_0", f"{key}/member_1", f"{key}/median"} <= set(tags["scalars"]), key
     rows = run.folder.metrics.read()
     logged = [(e.step, e.value) for e in events.Scalars("d_loss/member_1")]

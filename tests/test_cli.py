@@ -157,7 +157,9 @@ def _lookup(config: dict, dotted: str):
 
 def _other_value(dotted: str, default):
     """A valid value different from the preset's, as Python value and as flag text."""
-    if isinstance(default, bool) or dotted in OTHER_STRINGS:
+    if isinstance(default, bool):
+        return not default, str(not default).lower()
+    if isinstance(default, str) or dotted in OTHER_STRINGS:
         assert dotted in OTHER_STRINGS, f"add a second value for the new string setting {dotted}"
         return OTHER_STRINGS[dotted], OTHER_STRINGS[dotted]
     if isinstance(default, list):

@@ -51,6 +51,8 @@ def test_compare_command(tmp_path, capsys):
                  "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "loss=minimax" in out and "loss=nonsaturating" in out and "success" in out
+    page = (tmp_path / "report.html").read_text()
+    assert "Settings that differ" in page and "train.loss" in page and "nonsaturating" in page
     for run in (tmp_path / "runs").iterdir():  # each configuration's own figures, as after train
         figures = {p.name for p in (run / "figures").iterdir()}
         assert {"final.png", "curves.png", "a_hist.png", "members.png"} <= figures, run.name

@@ -18,15 +18,20 @@ _LAZY = {
     "train": ("gankit.run", "train"),
     "compare": ("gankit.compare", "compare"),
     "run_theory": ("gankit.theory", "run_theory"),
+    "report": ("gankit.report", "write_report"),
+    "list_runs": ("gankit.runs", "list_runs"),
 }
 
 if TYPE_CHECKING:
     from gankit.compare import compare
     from gankit.config import Config, resolve_config
+    from gankit.report import write_report as report
     from gankit.run import Run, resume, train
+    from gankit.runs import list_runs
     from gankit.theory import run_theory
 
-__all__ = ["Config", "Run", "__version__", "compare", "resolve_config", "resume", "run_theory", "train"]
+__all__ = ["Config", "Run", "__version__", "compare", "list_runs", "report", "resolve_config", "resume",
+           "run_theory", "train"]
 
 
 def __getattr__(name: str) -> Any:
@@ -45,8 +50,9 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """Keeps ``gankit.compare`` the function: importing the submodule ``gankit.compare`` (as in
-    ``from gankit.compare import grid_variants``) would otherwise rebind the name to the module."""
+    """Keeps ``gankit.compare`` (and ``gankit.report``) the function: importing the submodule
+    ``gankit.compare`` (as in ``from gankit.compare import grid_variants``) would otherwise rebind
+    the name to the module."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _LAZY and isinstance(value, types.ModuleType):

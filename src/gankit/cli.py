@@ -105,8 +105,9 @@ def _add_train_parser(commands: argparse._SubParsersAction, common: argparse.Arg
                    help="print the resolved config.toml and exit without training or writing anything")
     for shortcut in SHORTCUTS:  # every shortcut flag comes from the one table in gankit.config
         # type=str: the value is parsed and checked by the config, exactly as --set's would be.
+        bare = {} if shortcut.bare is None else {"nargs": "?", "const": shortcut.bare}
         groups[shortcut.group].add_argument(shortcut.flag, dest=shortcut.name, metavar=shortcut.metavar,
-                                            help=shortcut.help)
+                                            help=shortcut.help, **bare)
     g = groups["logging"]
     g.add_argument("--live", action="store_true", help="show the figure updating in a window")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -177,7 +178,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/theory", metavar="DIR", help="output folder (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds (for a first look)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_watch_parsers(commands, common)
     return parser
+
+
+def _add_watch_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "report", parents=[common], help="write one self-contained HTML page about one or more runs",
+        description="Config, final metrics with their noise floors, training curves and figures of "
+        "each run in one HTML file with everything embedded (no network needed); for several runs, "
+        "a side-by-side table of the settings that differ and of the metrics.")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
+    p.add_argument("--title", help="page title (default: the run names)")
+    p.add_argument("--no-eval", action="store_true", help="show only what the run folders hold (skip "
+                   "evaluating the sample-based metrics and noise floors from each checkpoint)")
+
+    p = commands.add_parser(
+        "runs", parents=[common], help="list the runs under runs/ (or DIR) and where each stands",
+        description="A table of every run folder under DIR (searched recursively): name, task, "
+        "preset, steps done of planned, status (running, finished, interrupted, diverged, broken), "
+        "age (since its last write) and the task's headline metrics.")
+    p.add_argument("dir", nargs="?", default="runs", metavar="DIR", help="default: %(default)s")
+    p.add_argument("--sort", metavar="METRIC", help="sort by a metric, ascending (-METRIC: descending), "
+                   "or by name, task, preset, status, step, age (default: most recent first)")
+    p.add_argument("--json", action="store_true", help="print JSON (every metric of every run)")
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
@@ -236,7 +261,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(config.to_toml(), end="")
             return 0
         before = 0
-        run = train(config, out=args.out, overwrite=args.overwrite, **common)
+        run = train(config, preset=args.preset, out=args.out, overwrite=args.overwrite, **common)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for the job
         return 0
     step = run.summary["step"]
@@ -344,6 +369,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"{len(rows)} configurations; table: {Path(args.out) / 'comparison.md'} (and .csv), "
           f"figure: {Path(args.out) / 'comparison.png'}; each run's figures: "
           f"{Path(args.out) / 'runs' / '*' / 'figures'}")
+    print(f"report: {Path(args.out) / 'report.html'}")
     return 0
 
 
@@ -363,8 +389,30 @@ def cmd_theory(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from gankit.report import write_report
+
+    path = write_report(args.run_dirs, args.out, title=args.title, evaluate=not args.no_eval)
+    print(f"report of {len(args.run_dirs)} run(s): {path}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from gankit.runs import format_table, list_runs, runs_json
+
+    entries = list_runs(args.dir, sort=args.sort)
+    if args.json:
+        print(runs_json(entries))
+    elif not entries:
+        print(f"no runs under {args.dir}")
+    else:
+        print(format_table(entries, sort=args.sort))
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "compare": cmd_compare, "sample": cmd_sample, "eval": cmd_eval,
             "plot": cmd_plot, "theory": cmd_theory}
+COMMANDS.update(report=cmd_report, runs=cmd_runs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from gankit.config import parse_override, resolve_config
 from gankit.errors import GankitError
 from gankit.figures import save_sample_grid
 from gankit.memberstats import MemberMetrics
+from gankit.report import write_report
 from gankit.run import Run, train
 
 
@@ -62,7 +63,8 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str | None = No
             steps: int | None = None, seconds: float | None = None, overwrite: bool = False,
             progress: bool = False) -> list[dict[str, Any]]:
     """Train each variant for ``seeds`` seeds at the same budget; write the table and figure,
-    and each configuration's run figures in ``out/runs/NAME/figures``.
+    each configuration's run figures in ``out/runs/NAME/figures`` and the page of all of them,
+    ``out/report.html``.
 
     ``base`` overrides apply to every variant first (e.g. the dataset). The budget is either
     ``steps`` per seed or ``seconds`` of training per configuration (all its seeds together).
@@ -84,7 +86,7 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str | None = No
         overrides = [*(base or []), *variant.overrides, budget]
         config = resolve_config(preset, overrides=overrides)
         config.name = variant.name
-        run = train(config, out=out / "runs" / _slug(variant.name), overwrite=overwrite,
+        run = train(config, preset=preset, out=out / "runs" / _slug(variant.name), overwrite=overwrite,
                     progress=progress, figures=True)
         runs.append(run)
         rows.append(_row(variant, run))
@@ -93,6 +95,7 @@ def compare(variants: list[Variant], out: str | Path, *, preset: str | None = No
     save_sample_grid(task, [run.sample(task.figure_points, seed=0) for run in runs],
                      [f"{row['config']}\nsuccess {row['success_share']:.0%}" for row in rows],
                      out / "comparison.png", max_cols=4, panel_size=(3.6, 3.0), dpi=90)
+    write_report([run.path for run in runs], out / "report.html", title=f"comparison in {out}")
     return rows
 
 

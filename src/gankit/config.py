@@ -79,6 +79,7 @@ class LogConfig:
     snapshot_every: int = 100
     checkpoint_every: int = 1000
     keep_checkpoints: int = 2
+    tensorboard: bool = False  # TensorBoard event files in RUN/tensorboard/ (pip install gankit[tensorboard])
 
 
 @dataclass
@@ -331,6 +332,7 @@ class Shortcut:
     group: str  # the section of ``gankit train --help``
     metavar: str = "VALUE"
     resume_ok: bool = False  # whether ``--resume`` may change it
+    bare: str | None = None  # the value of the flag given without one (``--tensorboard`` = true)
 
     @property
     def flag(self) -> str:
@@ -369,6 +371,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("eval_every", ("log.eval_every",), "steps between two evaluations of the metrics",
              "logging", "N"),
     Shortcut("name", ("name",), "run name (default folder: runs/NAME-TIMESTAMP)", "output", "NAME"),
+    Shortcut("tensorboard", ("log.tensorboard",), "write TensorBoard event files into RUN/tensorboard "
+             "(needs pip install gankit[tensorboard])", "logging", "true|false", bare="true"),
 )
 SHORTCUT_NAMES = tuple(s.name for s in SHORTCUTS)
 
@@ -520,3 +524,16 @@ def resolve_config(
             values = {**values, "data": {}}  # another dataset: the old one's parameters go
         values = merge(values, override)
     return config_from_dict(values).validate()
+
+
+def flat_settings(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A config dict as dotted keys with plain values (lists as text): the rows of a report's
+    table of settings and TensorBoard's hyper-parameters."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flat_settings(value, f"{name}."))
+        else:
+            flat[name] = value if isinstance(value, (bool, int, float, str)) else str(value)
+    return flat

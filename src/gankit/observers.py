@@ -79,6 +79,7 @@ class Snapshots(Observer):
         rng = torch.Generator(trainer.device).manual_seed(self.seed)
         real = trainer.task.sample(trainer.task.figure_points, rng).cpu().numpy()
         self.real = np.round(real, 5).tolist()
+        self.last: dict[str, Any] | None = None  # the latest snapshot, for the TensorBoard log
 
     def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
         step = trainer.step_count
@@ -89,6 +90,7 @@ class Snapshots(Observer):
         snap = {"step": step, "d_real": first["d_real"], "d_loss": first["d_loss"],
                 "real": self.real, "fake": np.round(fake, 5).tolist()}
         self.folder.snapshots.append(snap)
+        self.last = snap
         if self.live is not None:
             self.live.update(snap)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from datetime import datetime
+import os
+import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gankit import __version__
 from gankit.checkpoint import atomic_write_text, open_latest
-from gankit.config import Config, config_from_dict, resolve_config, shortcut_overrides
+from gankit.config import Config, config_from_dict, data_preset, resolve_config, shortcut_overrides
 from gankit.distributed import Solo, team_for
 from gankit.divergence import TrainingDiverged
 from gankit.errors import GankitError
@@ -103,12 +107,14 @@ def train(
     ``settings`` are the shortcuts of ``gankit.config.SHORTCUTS`` (the CLI's flags: ``data``,
     ``steps``, ``loss``, ``lr``, ...) or dotted config keys in a dict under ``set``, e.g.
     ``train(data="parabola", steps=2000, set={"model.g_hidden": [256]})``. Without ``preset``
-    the dataset's own preset is used.
+    the dataset's own preset is used. With a ``config``, ``preset`` only names the preset it was
+    resolved from, for ``run.json`` and ``gankit runs``.
     """
     if config is None:
         config = resolve_config(preset, config_file, shortcut_overrides(**settings))
     elif settings:
         raise TypeError("pass either a Config or settings, not both")
+    _check_extras(config)
     team = team_for(config)
     trainer = Trainer.from_config(team.local_config(config))  # fails before any folder is made
     folder = RunFolder(out if out is not None else _default_out(config))
@@ -116,10 +122,19 @@ def train(
     if team.writes:
         try:
             folder.create(config, overwrite)
+            folder.update_info(preset=preset or data_preset(config.data.name), gankit_version=__version__)
         except GankitError as exc:
             error = str(exc)
     team.agree(error)  # every rank stops with rank 0's one line, or all go on
     return _run(trainer, folder, progress, live, figures, config, team)
+
+
+def _check_extras(config: Config) -> None:
+    """Optional packages the config asks for, checked before any folder is made."""
+    if config.log.tensorboard:
+        from gankit.tensorboard import require_tensorboard
+
+        require_tensorboard()
 
 
 def resume(path: str | Path, *, steps: int | None = None, progress: bool = False,
@@ -145,6 +160,7 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
             raise GankitError(f"--steps {steps} is below the checkpoint's step "
                               f"{state['trainer']['step']}")
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
+    _check_extras(config)
     team = team_for(config)
     trainer = Trainer.from_config(team.local_config(config))
     trainer.load_state_dict(team.local_state(state["trainer"], trainer))
@@ -156,27 +172,16 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
     return _run(trainer, folder, progress, live, figures, config, team)
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool,
          config: Config, team: Solo) -> Run:
     trainer.team = team
     team.prepare(trainer)
-    if team.size > 1:
-        try:
-            run_session(trainer, folder, progress and team.writes, None, config, team)
-        except RuntimeError as exc:  # a collective failed: another rank is gone
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise GankitError(f"rank {team.rank}: lost another rank of the job ({first}); the run folder "
-                              f"keeps its last checkpoint: gankit train --resume {folder.path}") from None
-        finally:
-            team.close()
-        if not team.writes:
-            return Run(folder, trainer)
-        run = Run.load(folder.path, config.device)  # the whole population, as one process holds it
-        if figures:
-            run.plot()
-        return run
     window = None
-    if live:
+    if live and team.writes:
         from gankit.figures import LivePlot, has_display
 
         if has_display():
@@ -184,8 +189,32 @@ def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figure
         else:
             print("gankit: --live needs a display and none was found; training on, figures are "
                   f"written to {folder.figures}")
-    run_session(trainer, folder, progress, window)
-    run = Run(folder, trainer)
+    if team.writes:
+        folder.update_info(status="running", pid=os.getpid(), host=socket.gethostname(), started=_now(),
+                           ended=None, reason=None)
+    try:
+        try:
+            run_session(trainer, folder, progress and team.writes, window, config, team)
+        except RuntimeError as exc:
+            if team.size == 1:
+                raise
+            # A collective failed: another rank is gone (gloo saw its connection close).
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise GankitError(f"rank {team.rank}: lost another rank of the job ({first}); the run folder "
+                              f"keeps its last checkpoint: gankit train --resume {folder.path}") from None
+    except BaseException as stopped:
+        status = "diverged" if isinstance(stopped, TrainingDiverged) else "interrupted"
+        if team.writes:  # a failed write (a full disk) must not hide the error that stopped training
+            with contextlib.suppress(OSError):
+                folder.update_info(status=status, ended=_now(), reason=str(stopped) or type(stopped).__name__)
+        raise
+    finally:
+        team.close()
+    if not team.writes:
+        return Run(folder, trainer)
+    folder.update_info(status="finished", ended=_now())
+    # Under torchrun rank 0 holds a slice of the members; the run folder holds them all.
+    run = Run(folder, trainer) if team.size == 1 else Run.load(folder.path, config.device)
     if figures:
         run.plot()
     return run

@@ -1,4 +1,5 @@
-"""A run folder: config.toml, metrics.jsonl, snapshots.jsonl, summary.json, checkpoints/, figures/."""
+"""A run folder: config.toml, metrics.jsonl, snapshots.jsonl, summary.json, run.json, checkpoints/,
+figures/ and, with ``log.tensorboard``, tensorboard/."""
 
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ class RunFolder:
         self.path = Path(path)
         self.config_path = self.path / "config.toml"
         self.summary_path = self.path / "summary.json"
+        self.info_path = self.path / "run.json"  # preset, status: for ``gankit runs``
+        self.tensorboard = self.path / "tensorboard"
         self.checkpoints = self.path / "checkpoints"
         self.figures = self.path / "figures"
         self.metrics = JsonLines(self.path / "metrics.jsonl")
@@ -76,8 +79,11 @@ class RunFolder:
                     f"output folder '{self.path}' is not empty; choose another --out, continue "
                     f"it with --resume {self.path}, or pass --overwrite (overwrite=True in Python) "
                     "to replace it")
-            for stale in (self.metrics.path, self.snapshots.path, self.summary_path):
+            for stale in (self.metrics.path, self.snapshots.path, self.summary_path, self.info_path):
                 stale.unlink(missing_ok=True)
+            if self.tensorboard.is_dir():
+                for events in self.tensorboard.glob("events.out.tfevents.*"):
+                    events.unlink()
             for old in list_checkpoints(self.checkpoints):
                 old.unlink()
             if self.figures.is_dir():
@@ -106,3 +112,20 @@ class RunFolder:
         if not self.summary_path.exists():
             return {}
         return json.loads(self.summary_path.read_text(encoding="utf-8"))
+
+    def read_info(self) -> dict[str, Any]:
+        """``run.json``: the preset, the status (running, finished, interrupted, diverged), the
+        process that trains it; {} for a run written before it existed."""
+        if not self.info_path.exists():
+            return {}
+        info = json.loads(self.info_path.read_text(encoding="utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError(f"{self.info_path} does not hold a JSON object")
+        return info
+
+    def update_info(self, **fields: Any) -> None:
+        try:
+            info = self.read_info()
+        except ValueError:  # a torn run.json (JSONDecodeError is one) is replaced, not kept
+            info = {}
+        atomic_write_text(self.info_path, json.dumps(jsonable({**info, **fields}), indent=2) + "\n")

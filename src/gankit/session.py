@@ -96,7 +96,12 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
     checkpoints = Checkpoints(folder, guard, config, team)
     observers: list[Observer] = [log, checkpoints]
     if team.writes:
-        observers += [Snapshots(trainer, folder, live), ProgressBar(trainer, folder, log, progress)]
+        snapshots = Snapshots(trainer, folder, live)
+        observers += [snapshots, ProgressBar(trainer, folder, log, progress)]
+        if config.log.tensorboard:
+            from gankit.tensorboard import TensorBoardLog  # an optional extra: loaded only when asked for
+
+            observers.append(TensorBoardLog(trainer, folder, log, snapshots))
     if trainer.step_count == 0:
         checkpoints.save(trainer)  # every run folder can be resumed, even after a kill at step 1
     rows = folder.metrics.read()

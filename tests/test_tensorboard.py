@@ -1,0 +1,95 @@
+import json
+import sys
+
+import pytest
+
+import gankit
+from gankit.cli import main
+from gankit.rundir import RunFolder
+from gankit.tensorboard import scalar_tags
+
+pytest.importorskip("tensorboard")
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+
+
+def _events(run_dir):
+    accumulator = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
+    accumulator.Reload()
+    return accumulator
+
+
+def test_scalar_tags_give_each_surviving_member_a_series_and_the_median():
+    row = {"step": 10, "elapsed_s": 1.0, "a_w1": 0.2,
+           "members": {"a_w1": [0.1, 0.3, 9.0], "d_loss": [1.0, 2.0, float("nan")],
+                       "diverged": [False, False, True]}}
+    assert scalar_tags(row) == {"a_w1/member_0": 0.1, "a_w1/member_1": 0.3, "a_w1/median": 0.2,
+                                "d_loss/member_0": 1.0, "d_loss/member_1": 2.0, "d_loss/median": 1.5}
+    assert scalar_tags({"step": 3, "d_loss": 0.5, "success": True, "elapsed_s": 2}) == {
+        "d_loss": 0.5, "success": 1.0}
+
+
+def test_a_population_writes_member_series_images_and_hparams(tmp_path):
+    run = gankit.train(preset="seed", steps=20, seeds=2, tensorboard=True, out=tmp_path / "r",
+                       figures=False, set={"log.snapshot_every": 10, "train.r1": 0.1})
+    events = _events(run.path)
+    tags = events.Tags()
+    for key in ("d_loss", "g_loss", "d_real", "d_fake", "r1", "a_w1", "curve_rmse_median"):
+        assert {f"{key}/member_0", f"{key}/member_1", f"{key}/median"} <= set(tags["scalars"]), key
+    rows = run.folder.metrics.read()
+    logged = [(e.step, e.value) for e in events.Scalars("d_loss/member_1")]
+    assert logged == [(r["step"], pytest.approx(r["members"]["d_loss"][1])) for r in rows]
+    assert [e.step for e in events.Scalars("a_w1/median")] == [20]
+    images = events.Images("samples")
+    assert [e.step for e in images] == [1, 10, 20]
+    assert images[0].width > 100 and images[0].height > 100
+    assert "_hparams_/session_start_info" in events.PluginTagToContent("hparams")
+
+
+def test_a_resumed_run_does_not_repeat_the_steps_it_lost(tmp_path):
+    out = tmp_path / "r"
+    gankit.train(preset="seed", steps=30, tensorboard=True, out=out, figures=False,
+                 set={"log.checkpoint_every": 10, "log.keep_checkpoints": 5})
+    folder = RunFolder(out)
+    (folder.checkpoints / "step_00000030.pt").unlink()  # as if killed between steps 20 and 30
+    folder.summary_path.unlink()
+    first = {e.step: e.value for e in _events(out).Scalars("d_loss")}
+    gankit.resume(out, figures=False)
+    steps = [e.step for e in _events(out).Scalars("d_loss")]
+    assert steps == [10, 20, 30]  # step 30 was written twice; TensorBoard shows the second only
+    last_row = folder.metrics.read()[-1]
+    assert _events(out).Scalars("d_loss")[-1].value == pytest.approx(last_row["d_loss"])
+    assert first[20] == pytest.approx(_events(out).Scalars("d_loss")[1].value)
+    assert json.loads((out / "run.json").read_text())["status"] == "finished"
+
+
+def test_without_the_package_the_flag_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # import tensorboard raises ImportError
+    assert main(["train", "--preset", "seed", "--steps", "5", "--tensorboard", "--quiet",
+                 "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install gankit[tensorboard]" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_rollback_rewinds_the_event_files(tmp_path, monkeypatch):
+    import torch
+
+    from gankit.training import Trainer
+
+    real_step = Trainer.step
+    poisoned_once = []
+
+    def poisoned(self, progress=None):
+        stats = real_step(self, progress)
+        if self.step_count == 28 and not poisoned_once:
+            poisoned_once.append(True)
+            stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", poisoned)
+    run = gankit.train(preset="seed", steps=30, tensorboard=True, on_divergence="rollback",
+                       out=tmp_path / "r", figures=False,
+                       set={"log.checkpoint_every": 20, "log.log_every": 5})
+    steps = [e.step for e in _events(run.path).Scalars("d_loss")]
+    assert poisoned_once and steps == [5, 10, 15, 20, 25, 30]  # back to 20 at step 28: 25 logged twice
+    assert [r["step"] for r in run.folder.metrics.read()] == steps

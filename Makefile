@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: demo test bench bench-full lint clean
+.PHONY: demo test bench bench-full lint clean gpu-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench-full: bench
 	$(BIN)/python benchmarks/compare_objectives.py --task ring --steps 4000 --pick 0 1 2 3 5 7 8
 	$(BIN)/python benchmarks/compare_objectives.py --task grid --steps 4000 --pick 0 1 2 3 5 7 8
 	$(BIN)/gankit theory --out bench-out/theory
+
+# On a machine with a GPU and a CUDA build of torch: the CUDA-marked tests and a throughput print.
+gpu-check: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/gpu_check.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

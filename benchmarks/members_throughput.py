@@ -8,12 +8,24 @@ achieved matrix-multiply FLOP/s against this machine's measured peak (a large sq
 same thread count): elementwise work is not counted, so this is a lower bound on work done.
 
     python benchmarks/members_throughput.py [--members 1 16 64 256] [--seconds 3] [--threads 1]
+                                            [--ranks 1 2] [--rank-members 64] [--rank-steps 600]
+
+The torchrun column trains ``--rank-members`` members of the seed preset as whole ``torchrun
+--standalone --nproc-per-node K -m gankit train`` jobs (members split over K ranks, one thread
+each) and reads the training rate between the 10% and 90% log rows of metrics.jsonl, so start-up,
+evaluation and checkpoints are left out; the scaling efficiency is rate(K) / (K * rate(1)).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -59,6 +71,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, nargs="+", default=[1, 16, 64, 256])
     parser.add_argument("--seconds", type=float, default=3.0, help="timing window per measurement")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ranks", type=int, nargs="*", default=[1, 2], help="torchrun column (none: skip)")
+    parser.add_argument("--rank-members", type=int, default=64)
+    parser.add_argument("--rank-steps", type=int, default=600)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seed_rate = rate(SeedLoop().step, args.seconds)
@@ -82,6 +97,34 @@ def main() -> None:
         print(f"{n:>5} {throughput:>12.0f} {throughput / single_rate:>13.1f}x "
               f"{throughput / seed_rate:>12.1f}x {achieved / 1e9:>8.2f} {achieved / peak:>8.1%}", flush=True)
     print("targets at N = 64: >= 5x sequential single runs, >= 20x the seed's loop")
+    if args.ranks:
+        torchrun_column(args.rank_members, args.ranks, args.rank_steps)
+
+
+def torchrun_rate(members: int, ranks: int, steps: int) -> float:
+    """Member-iterations per second of a whole torchrun job, between its 10% and 90% log rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        every = steps // 10
+        subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                        str(ranks), "-m", "gankit", "train", "--preset", "seed", "--seeds", str(members),
+                        "--steps", str(steps), "--quiet", "--no-figures", "--out", str(out),
+                        "--set", f"log.log_every={every}", "--set", f"log.eval_every={steps}",
+                        "--set", f"log.snapshot_every={steps}", "--set", f"log.checkpoint_every={steps}"],
+                       check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    first, last = rows[0], rows[-2]  # the 10% and 90% rows (the last row is evaluated)
+    return (last["step"] - first["step"]) * members / (last["elapsed_s"] - first["elapsed_s"])
+
+
+def torchrun_column(members: int, ranks: list[int], steps: int) -> None:
+    print(f"\ntorchrun, {members} members of the seed preset split over ranks (gloo, 1 thread each):")
+    print(f"{'ranks':>5} {'member-it/s':>12} {'efficiency':>11}")
+    base = None
+    for k in ranks:
+        r = torchrun_rate(members, k, steps)
+        base = base or r / k
+        print(f"{k:>5} {r:>12.0f} {r / (k * base):>10.0%}", flush=True)
 
 
 if __name__ == "__main__":

@@ -150,3 +150,20 @@ def test_resume_of_a_population_is_bit_exact(tmp_path):
     assert torch.equal(resumed.trainer.g_flat, straight.trainer.g_flat)
     assert torch.equal(resumed.trainer.d_flat, straight.trainer.d_flat)
     assert resumed.summary == straight.summary
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("path", ["stacked", "vmap"])
+def test_a_population_trained_on_cuda_opens_on_the_cpu_and_resumes_on_cuda(tmp_path, path):
+    settings = {**FAST, "model.population": path}
+    straight = gankit.train(preset="seed", out=tmp_path / "a", steps=40, seeds=3, device="cuda",
+                            set=settings, figures=False)
+    gankit.train(preset="seed", out=tmp_path / "b", steps=20, seeds=3, device="cuda", set=settings,
+                 figures=False)
+    resumed = resume(tmp_path / "b", steps=40, figures=False)
+    assert resumed.trainer.g_flat.is_cuda
+    assert torch.equal(resumed.trainer.g_flat, straight.trainer.g_flat)
+    on_cpu = Run.load(tmp_path / "a", device="cpu")
+    assert on_cpu.sample(5, seed=0, member=2).shape == (5, 15)
+    np.testing.assert_allclose(on_cpu.evaluate(2048)["a_w1"], straight.evaluate(2048)["a_w1"], rtol=1e-3)

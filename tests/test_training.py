@@ -102,6 +102,7 @@ def test_ema_generator_is_used_for_evaluation_and_lags_the_raw_one():
     assert 0 < moved_ema < 0.8 * moved_raw
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_runs_on_cuda():
     trainer = Trainer.from_config(resolve_config("seed", overrides=[{"device": "cuda"}]))

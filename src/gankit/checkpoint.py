@@ -3,61 +3,20 @@
 from __future__ import annotations
 
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from gankit.atomic import atomic_write_bytes, atomic_write_text
 from gankit.errors import GankitError
 
 FORMAT_VERSION = 2
 # Version 1 (gankit before the architecture registry) kept each member's data stream as a bare
 # generator state; version 2 keeps a sampler state (generator plus any epoch position).
 READABLE_VERSIONS = (1, 2)
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 PREFIX, SUFFIX = "step_", ".pt"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename over.
-
-    A crash at any moment leaves either the old file or the new one, never a torn one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (best effort: not every platform can open a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+__all__ = ["atomic_write_bytes", "atomic_write_text", "latest_checkpoint", "list_checkpoints",
+           "load_checkpoint", "open_latest", "save_checkpoint"]
 
 
 def checkpoint_path(folder: Path, step: int) -> Path:
@@ -73,6 +32,8 @@ def list_checkpoints(folder: Path) -> list[Path]:
 
 def save_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
     """Save ``payload`` for ``step`` and delete all but the newest ``keep`` checkpoints."""
+    import torch  # here, not at the top: listing run folders should not pay for torch
+
     buffer = io.BytesIO()
     torch.save({"format_version": FORMAT_VERSION, **payload}, buffer)
     path = checkpoint_path(folder, step)
@@ -84,6 +45,8 @@ def save_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int)
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Load with ``weights_only=True``: a file that needs arbitrary code is refused, not run."""
+    import torch
+
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -137,6 +137,37 @@ class ImageTask(Task):
     def metrics(self, fake: np.ndarray) -> dict[str, float]:
         return self.scorer().metrics(fake)
 
+    def extra_figures(self, fake: np.ndarray, figures_dir: Any,
+                      metrics: dict[str, Any] | None = None) -> list[Path]:
+        """``nearest.png``: generated images, each beside its nearest training images in pixel
+        space (a memorisation check: copies would match their neighbours exactly)."""
+        from matplotlib.figure import Figure
+
+        shown, k = min(8, len(fake)), 3
+        fake = np.asarray(fake[:shown], np.float32)
+        train = self._train_rows.numpy()
+        flat_train = encode_uint8(torch.from_numpy(train)).flatten(1).double()
+        distance = torch.cdist(torch.from_numpy(fake).flatten(1).double(), flat_train)
+        nearest = distance.topk(k, dim=1, largest=False)
+        rows = []
+        for i in range(shown):
+            picks = [decode_to_uint8(fake[i:i + 1])[0]] + [decode_to_uint8(encode_uint8(
+                torch.from_numpy(train[j:j + 1])))[0] for j in nearest.indices[i].tolist()]
+            rows.extend(p if p.ndim == 3 else p[..., None] for p in picks)
+        picture = grid(np.stack(rows), 1 + k, pad=2)
+        fig = Figure(figsize=(4.0, 0.55 * shown + 1.0))
+        ax = fig.subplots()
+        ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray", vmin=0, vmax=255,
+                  interpolation="nearest")
+        ax.axis("off")
+        median = float(nearest.values[:, 0].median()) / math.sqrt(flat_train.shape[1])
+        ax.set_title(f"generated (left) and its {k} nearest training images\n"
+                     f"median RMS pixel distance to the nearest: {median:.3f} (of [-1, 1])", fontsize=8)
+        path = Path(figures_dir) / "nearest.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        return [path]
+
     def draw_samples(self, ax: Any, real: np.ndarray, fake: np.ndarray) -> None:
         """Held-out images (left) and generated ones (right), as two grids side by side."""
         real_u8, fake_u8 = (decode_to_uint8(np.asarray(a, dtype=np.float32)) for a in (real, fake))
@@ -202,6 +233,37 @@ class Digits(ImageTask):
         frequencies = np.bincount(self.labels[self.train_index], minlength=10) / len(self.train_index)
         return Scorer(classifier, self.images[self.reference_index], self.images[self.floor_index],
                       class_frequencies=frequencies)
+
+    def extra_figures(self, fake: np.ndarray, figures_dir: Any,
+                      metrics: dict[str, Any] | None = None) -> list[Path]:
+        """Besides ``nearest.png``, ``class_hist.png``: the reference classifier's predicted
+        classes of the generated images against the real class frequencies."""
+        from matplotlib.figure import Figure
+
+        written = super().extra_figures(fake, figures_dir, metrics)
+        scorer = self.scorer()
+        x = torch.as_tensor(np.nan_to_num(np.asarray(fake, np.float32))).clamp(-1, 1)
+        probabilities = scorer.space.probabilities(x)
+        share = np.bincount(probabilities.argmax(1), minlength=10) / len(x)
+        given = bool(metrics) and "class_kl" in metrics
+        m = metrics if given else scorer.metrics(np.asarray(fake))
+        fig = Figure(figsize=(6, 3.6))
+        ax = fig.subplots()
+        ax.bar(np.arange(10) - 0.2, share, width=0.4, color="tab:red", label="generated (predicted class)")
+        ax.bar(np.arange(10) + 0.2, scorer.class_frequencies, width=0.4, color="tab:blue",
+               label="real (training labels)")
+        ax.set_xticks(range(10))
+        ax.set_xlabel("digit")
+        ax.set_ylabel("share")
+        source = "summary.json" if given else "this sample"
+        ax.set_title(f"{m['classes_covered']}/10 classes covered, class_kl = {m['class_kl']:.3f} "
+                     f"(floor {m['class_kl_floor']:.3f})\nconfidence = {m['confidence']:.3f} ({source})",
+                     fontsize=9)
+        ax.legend(fontsize=8)
+        path = Path(figures_dir) / "class_hist.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        return [*written, path]
 
     def success(self, metrics: dict[str, float]) -> bool:
         """fd within twice its floor, all 10 classes covered and class_kl at most 0.05."""
@@ -382,3 +444,24 @@ class ImageFolder(ImageTask):
             _LOADED[key] = load(path, self.size, self.channels)
         self.images = _LOADED[key]
         self._split()
+
+
+def write_pngs(images: np.ndarray, folder: Path) -> list[Path]:
+    """uint8 images ``[N, H, W]`` or ``[N, H, W, C]`` as ``folder/000000.png`` ...; the folder
+    is made if its parent exists. A file that cannot be written is a one-line error."""
+    from PIL import Image
+
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        raise GankitError(f"cannot write '{folder}': folder '{folder.parent}' does not exist")
+    digits = max(6, len(str(len(images) - 1)))
+    paths = []
+    try:
+        folder.mkdir(exist_ok=True)
+        for i, image in enumerate(images):
+            path = folder / f"{i:0{digits}d}.png"
+            Image.fromarray(image).save(path)
+            paths.append(path)
+    except OSError as exc:
+        raise GankitError(f"cannot write PNG files in '{folder}': {exc.strerror or exc}") from None
+    return paths

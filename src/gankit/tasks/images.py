@@ -26,7 +26,7 @@ MAX_BYTES = 2 << 30  # images held in memory as uint8: 2 GiB, e.g. 700,000 RGB i
 SPLIT_SEED = 0  # the held-out split is the same for every run of the same data
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARRAY_SUFFIXES = (".npy", ".npz")
-MIN_HELD_OUT = 32  # each half of the held-out split needs this many images for the metrics
+MIN_HELD_OUT = 16  # each half of the held-out split needs this many images for the metrics
 
 
 def encode_uint8(images: torch.Tensor) -> torch.Tensor:

@@ -68,12 +68,15 @@ def _option_strings(parser: argparse.ArgumentParser, command: str | None) -> lis
 
 
 TRAIN_EPILOG = """\
-presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, else default):
+presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, digits -> digits,
+IMAGE_DIR/ -> images, else default):
 {presets}
 
 examples:
   gankit train                                   the tuned default run on the curve task
   gankit train --data ring                       the 8-mode ring with the ring preset
+  gankit train --data digits                     a convolutional GAN on the bundled 8x8 digits
+  gankit train --data my_pictures/ --set data.size=32   your own PNG/JPEG files (or FILE.npy)
   gankit train --loss minimax --lr 2e-4 --steps 500 --out runs/mine
   gankit train --g-hidden 256,256 --set train.betas_g=[0.0,0.999]   any config key with --set
   gankit train --config runs/mine/config.toml --out runs/again      repeat a run exactly

@@ -62,6 +62,14 @@ class Task(ABC):
     def metrics(self, fake: np.ndarray) -> dict[str, float]:
         """The task's exact quality metrics for generated points (rows of ``fake``)."""
 
+    def general_metrics(self, real: np.ndarray, fake: np.ndarray, real2: np.ndarray) -> dict[str, float]:
+        """The sample-based metrics of :mod:`gankit.metrics` on flattened rows, each with its
+        floor from ``real2``; a task whose real draws can overlap (a finite held-out set) may
+        compare with disjoint real samples of its own instead."""
+        from gankit.metrics import general_metrics
+
+        return general_metrics(real, fake, real2)
+
     def success(self, metrics: dict[str, float]) -> bool:
         """Whether a run with these metrics counts as having learned the task."""
         return False

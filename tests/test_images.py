@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from sklearn.datasets import load_digits
 
 import gankit
 from gankit.cli import main
@@ -15,7 +16,7 @@ from gankit.population import build_networks
 from gankit.run import resume
 from gankit.tasks import data_source, make_task
 from gankit.tasks.image_metrics import frechet_distance
-from gankit.tasks.images import ImageFolder, decode_to_uint8
+from gankit.tasks.images import ImageFolder, arrangement, decode_to_uint8
 
 TINY = {"model.options": {"width": 8}, "model.noise_dim": 16, "log.eval_every": 50, "log.log_every": 25,
         "log.snapshot_every": 50, "log.checkpoint_every": 50}
@@ -44,8 +45,9 @@ def test_digits_shape_split_and_round_trip():
     task = make_task("digits")
     assert task.shape == (1, 8, 8) and task.images.dtype == np.uint8 and len(task.images) == 1797
     assert len(task.train_index) + len(task.reference_index) + len(task.floor_index) == 1797
-    held = set(task.reference_index) | set(task.floor_index)
-    assert not set(task.train_index) & held and not set(task.reference_index) & set(task.floor_index)
+    order = arrangement(1797, 0.4)  # training images first, then the two held-out halves
+    assert sorted(order) == list(range(1797)) and len(task.floor_index) == 359
+    np.testing.assert_array_equal(task.labels, load_digits().target[order])
     x = task.encode(task.images[:5, 0])
     assert x.shape == (5, 1, 8, 8) and x.min() >= -1 and x.max() <= 1
     np.testing.assert_array_equal(task.decode(x), task.images[:5, 0])  # uint8 -> [-1, 1] -> uint8
@@ -87,7 +89,8 @@ def test_arrays_in_npy_and_npz(tmp_path):
     assert ImageFolder.accepts(str(tmp_path / "gray.npy")) and ImageFolder.accepts(str(tmp_path / "rgb.npz"))
     assert not ImageFolder.accepts(str(tmp_path / "table.npy"))  # 2-D: a table, not images
     gray = make_task("images", {"path": str(tmp_path / "gray.npy"), "size": 8, "holdout": 0.5})
-    np.testing.assert_array_equal(gray.images[:, 0], bars(80, size=8))  # no resizing at the same size
+    # no resizing at the same size; stored training images first, then the held-out ones
+    np.testing.assert_array_equal(gray.images[:, 0], bars(80, size=8)[arrangement(80, 0.5)])
     rgb = make_task("images", {"path": str(tmp_path / "rgb.npz"), "size": 8, "holdout": 0.5})
     assert rgb.shape == (3, 8, 8)
     np.save(tmp_path / "wild.npy", np.full((80, 8, 8), 300.0))

@@ -78,20 +78,15 @@ class ImageTask(Task):
     figure_points = 36  # images in a snapshot's grid (6 x 6)
 
     def _split(self) -> None:
-        _check_holdout(self.holdout)
-        n = len(self.images)
-        held = int(round(n * self.holdout))
-        if held < 2 * MIN_HELD_OUT or n - held < 1:
-            raise GankitError(f"{n} images are too few: the held-out share data.holdout = {self.holdout} "
-                              f"must leave at least {2 * MIN_HELD_OUT} held-out images and one to train on")
-        order = np.random.default_rng(SPLIT_SEED).permutation(n)
-        self.train_index, held_index = np.sort(order[held:]), order[:held]
-        # Half of the held-out images are the reference the metrics compare with; the other
-        # half, of the same count, measures the noise floor.
-        self.reference_index, self.floor_index = np.sort(held_index[::2]), np.sort(held_index[1::2])
-        self.eval_samples = len(self.floor_index)
-        self._train_rows = torch.from_numpy(self.images[self.train_index])
-        self._held_rows = torch.from_numpy(self.images[np.sort(held_index)])
+        """Index the arranged ``self.images`` (see :func:`arrangement`): training images, then
+        the reference half, then the floor half, each a view, not a copy."""
+        train, reference, floor = _split_sizes(len(self.images), self.holdout)
+        self.train_index = np.arange(train)
+        self.reference_index = np.arange(train, train + reference)
+        self.floor_index = np.arange(train + reference, train + reference + floor)
+        self.eval_samples = floor
+        self._train_rows = torch.from_numpy(self.images[:train])
+        self._held_rows = torch.from_numpy(self.images[train:])
         self._scorer: Any = None
 
     @property
@@ -198,6 +193,26 @@ class ImageTask(Task):
         ax.axis("off")
 
 
+def _split_sizes(n: int, holdout: float) -> tuple[int, int, int]:
+    _check_holdout(holdout)
+    held = int(round(n * holdout))
+    if held < 2 * MIN_HELD_OUT or n - held < 1:
+        raise GankitError(f"{n} images are too few: the held-out share data.holdout = {holdout} "
+                          f"must leave at least {2 * MIN_HELD_OUT} held-out images and one to train on")
+    return n - held, held - held // 2, held // 2
+
+
+def arrangement(n: int, holdout: float) -> np.ndarray:
+    """The order images are stored in: a seeded random ``holdout`` share is held out of
+    training; the training images come first (in their original order), then half of the
+    held-out ones (the reference the metrics compare with), then the other half (the floor:
+    real images of the same count that show what sampling noise alone gives)."""
+    train, reference, _ = _split_sizes(n, holdout)
+    order = np.random.default_rng(SPLIT_SEED).permutation(n)
+    held = order[train:]
+    return np.concatenate([np.sort(order[:train]), np.sort(held[:reference]), np.sort(held[reference:])])
+
+
 class ImageSampler(RowSampler):
     """Epochs over the training images, held as uint8 and encoded one batch at a time."""
 
@@ -231,9 +246,10 @@ class Digits(ImageTask):
 
         _check_size(self.size, (8, 16, 32))
         bunch = load_digits()
-        pixels = np.rint(bunch.images * (255 / 16)).astype(np.uint8)[:, None]
+        order = arrangement(len(bunch.images), self.holdout)
+        pixels = np.rint(bunch.images[order] * (255 / 16)).astype(np.uint8)[:, None]
         self.images = _upscale(pixels, self.size)
-        self.labels = bunch.target.astype(np.int64)
+        self.labels = bunch.target[order].astype(np.int64)
         self._native = pixels  # 8x8, what the reference classifier is trained on
         self._split()
 
@@ -332,36 +348,40 @@ def _check_memory(count: int, channels: int, size: int) -> None:
 
 def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
     """Every PNG/JPEG under ``folder`` (recursively, in sorted path order) as uint8
-    ``[N, C, size, size]``. Images of any size are resized and centre-cropped; files that cannot
-    be decoded are skipped with one line on stderr; ``channels`` 0 means 1 when every image is
-    grayscale, else 3."""
+    ``[N, C, size, size]``. Images of any size are resized and centre-cropped, one at a time
+    (only the small results are kept); files that cannot be decoded are skipped with one line
+    on stderr; ``channels`` 0 means 1 when every image is grayscale, else 3."""
     from PIL import Image, UnidentifiedImageError
 
     files = _image_files(folder)
     if not files:
         raise GankitError(f"no PNG or JPEG files under '{folder}'")
-    opened, skipped = [], []
+    if channels == 0:
+        modes = set()
+        for path in files:
+            try:
+                with Image.open(path) as image:  # reads the header only
+                    modes.add(image.mode)
+            except (UnidentifiedImageError, OSError, ValueError):
+                pass
+        channels = 1 if modes <= {"1", "L", "LA", "I", "I;16"} else 3
+    _check_memory(len(files), channels, size)
+    mode = "L" if channels == 1 else "RGB"
+    fitted, skipped = [], []
     for path in files:
         try:
             with Image.open(path) as image:
-                image.load()
-                opened.append(image.copy())
+                pixels = _fit(image.convert(mode), size)
         except (UnidentifiedImageError, OSError, ValueError):
             skipped.append(path)
+            continue
+        fitted.append(pixels[None] if channels == 1 else np.moveaxis(pixels, -1, 0))
     if skipped:
         print(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}', e.g. "
               f"'{skipped[0]}'", file=sys.stderr)
-    if not opened:
+    if not fitted:
         raise GankitError(f"none of the {len(files)} image files under '{folder}' could be read")
-    if channels == 0:
-        channels = 1 if all(im.mode in ("1", "L", "LA", "I", "I;16") for im in opened) else 3
-    _check_memory(len(opened), channels, size)
-    mode = "L" if channels == 1 else "RGB"
-    out = np.empty((len(opened), channels, size, size), np.uint8)
-    for i, image in enumerate(opened):
-        pixels = _fit(image.convert(mode), size)
-        out[i] = pixels[None] if channels == 1 else np.moveaxis(pixels, -1, 0)
-    return out
+    return np.stack(fitted)
 
 
 def load_array(path: Path, size: int, channels: int) -> np.ndarray:
@@ -448,11 +468,11 @@ class ImageFolder(ImageTask):
         path = Path(self.path)
         if not path.exists():
             raise GankitError(f"data.path '{path}' does not exist")
-        key = (str(path.resolve()), path.stat().st_mtime_ns, self.size, self.channels)
+        key = (str(path.resolve()), path.stat().st_mtime_ns, self.size, self.channels, self.holdout)
         if key not in _LOADED:
-            load = load_folder if path.is_dir() else load_array
             _LOADED.clear()  # hold one dataset at a time
-            _LOADED[key] = load(path, self.size, self.channels)
+            images = (load_folder if path.is_dir() else load_array)(path, self.size, self.channels)
+            _LOADED[key] = images[arrangement(len(images), self.holdout)]
         self.images = _LOADED[key]
         self._split()
 

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: demo test bench bench-full lint clean
+.PHONY: demo test bench bench-full lint clean gpu-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,10 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) runs bench-out .pytest_cache .ruff_cache
+
+# On a machine with a GPU: the CUDA tests, then a minute of digits training on each device
+# (the benchmark prints steps and images per second).
+gpu-check: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m cuda
+	$(BIN)/python benchmarks/digits.py --seconds 30 --no-mlp --device cpu --out bench-out/gpu-check-cpu
+	$(BIN)/python benchmarks/digits.py --seconds 30 --no-mlp --device cuda --out bench-out/gpu-check-cuda

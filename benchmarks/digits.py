@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="training seconds per run")
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--no-mlp", action="store_true", help="skip the MLP comparison")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--out", default="bench-out/digits")
     args = parser.parse_args()
     variants = {"dcgan (digits preset)": {}}
@@ -47,7 +48,8 @@ def main() -> None:
         for seed in range(args.seeds):
             out = Path(args.out) / f"{'mlp' if extra else 'dcgan'}-seed{seed}"
             config = resolve_config("digits", None, shortcut_overrides(
-                seed=seed, set={**LOGGING, "train.steps": 0, "train.max_seconds": args.seconds}))
+                seed=seed, device=args.device,
+                set={**LOGGING, "train.steps": 0, "train.max_seconds": args.seconds}))
             # the model section replaced, not merged: the MLP takes none of dcgan's options
             config = dataclasses.replace(config, model=dataclasses.replace(config.model, **extra)).validate()
             run = gankit.train(config, out=out, overwrite=True, figures=False)
@@ -55,7 +57,9 @@ def main() -> None:
             hit = first_success(rows)
             s = run.summary
             met = "never" if hit is None else f"{hit['elapsed_s']:.0f} s (step {hit['step']})"
-            print(f"{label}, seed {seed}: {s['step']} steps in {args.seconds:g} s; success reached: {met}\n"
+            rate = s["step"] * config.train.batch_size / rows[-1]["elapsed_s"]
+            print(f"{label}, seed {seed}, {args.device}: {s['step']} steps in {args.seconds:g} s "
+                  f"({rate:,.0f} generated images/s in training); success reached: {met}\n"
                   f"  end: fd {s['fd']:.2f} (floor {s['fd_floor']:.2f}), classes_covered "
                   f"{s['classes_covered']}/10 (floor {s['classes_covered_floor']}), class_kl "
                   f"{s['class_kl']:.3f} (floor {s['class_kl_floor']:.3f}), confidence {s['confidence']:.3f} "

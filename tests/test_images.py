@@ -223,3 +223,13 @@ def test_decode_clips_and_lays_out_channels_last():
     x = np.array([[[[-2.0, 0.0], [1.0, 3.0]]] * 3])  # one 3-channel 2x2 image
     out = decode_to_uint8(x)
     assert out.shape == (1, 2, 2, 3) and out[0, 0, 0, 0] == 0 and out[0, 1, 1, 2] == 255
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_digits_population_on_cuda(tmp_path):
+    run = gankit.train(data="digits", out=tmp_path / "r", steps=20, seeds=2, device="cuda",
+                       set={**TINY, "train.r1": 1.0}, figures=True)
+    assert run.trainer.g_flat.is_cuda and run.summary["step"] == 20
+    assert all(np.isfinite(v) for v in run.summary["members"]["fd"])
+    assert run.sample(4, seed=0).shape == (4, 8, 8)

@@ -193,6 +193,21 @@ def test_short_digits_run_lowers_fd(tmp_path):
     assert images.shape == (10, 8, 8) and images.dtype == np.uint8
 
 
+def test_reference_classifier_is_kept_in_the_run_folder(tmp_path):
+    from gankit.run import Run
+
+    run = _digits(tmp_path / "r", 2)
+    path = tmp_path / "r" / "reference_classifier.pt"
+    weights = torch.load(path, weights_only=True)["weights"]
+    with torch.no_grad():  # a classifier that differs from a fresh training: the saved one is used
+        for value in weights.values():
+            value.mul_(2)
+    torch.save({"version": 1, "weights": weights}, path)
+    assert Run.load(tmp_path / "r").evaluate()["fd"] != run.summary["fd"]
+    path.write_bytes(b"garbage")  # unreadable: trained again, the same weights as at first
+    assert Run.load(tmp_path / "r").evaluate()["fd"] == run.summary["fd"]
+
+
 def test_image_population_resumes_bit_exactly(tmp_path):
     straight = _digits(tmp_path / "straight", 60, seeds=2)
     _digits(tmp_path / "split", 50, seeds=2)

@@ -36,6 +36,7 @@ class Run:
             config = dataclasses.replace(config, device=device)
         trainer = Trainer.from_config(config)
         trainer.load_state_dict(state["trainer"], restore_rng=False)
+        trainer.task.use_run_folder(folder.path)
         return cls(folder, trainer)
 
     @property
@@ -146,6 +147,7 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = False
 
 
 def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool) -> Run:
+    trainer.task.use_run_folder(folder.path)
     window = None
     if live:
         from gankit.figures import LivePlot, has_display

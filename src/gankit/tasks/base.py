@@ -45,6 +45,11 @@ class Task(ABC):
         then gets ``data.path = SOURCE``. Built-in distributions read no files."""
         return False
 
+    def use_run_folder(self, path: Any) -> None:
+        """The run folder this task's run reads and writes, for whatever the task caches there
+        (the digits' reference classifier). Nothing here."""
+        return None
+
     def output_head(self, x: torch.Tensor) -> torch.Tensor:
         """Applied to G's raw output ``[members, batch, *shape]`` before D or decoding sees it:
         e.g. a softmax over each categorical column's one-hot span. The identity here."""

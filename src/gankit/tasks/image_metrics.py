@@ -18,7 +18,11 @@ Feature spaces, neither of which needs a download:
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
+import pickle
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -113,6 +117,26 @@ class DigitClassifier:
         images = np.ascontiguousarray(images, np.uint8)
         labels = np.ascontiguousarray(labels, np.int64)
         return cls(cls._train(images.tobytes(), labels.tobytes(), len(images)))
+
+    def save(self, path: Path) -> None:
+        """The weights, written atomically (a file that cannot be written is only a lost cache)."""
+        from gankit.checkpoint import atomic_write_bytes
+
+        buffer = io.BytesIO()
+        torch.save({"version": 1, "weights": self.net.state_dict()}, buffer)
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: Path) -> DigitClassifier | None:
+        """The classifier saved at ``path``; None when it cannot be read (it is then retrained)."""
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            net = _DigitNet()
+            net.load_state_dict(state["weights"])
+        except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError):
+            return None
+        return cls(net)
 
     @torch.no_grad()
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -26,6 +26,7 @@ MAX_BYTES = 2 << 30  # images held in memory as uint8: 2 GiB, e.g. 700,000 RGB i
 SPLIT_SEED = 0  # the held-out split is the same for every run of the same data
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARRAY_SUFFIXES = (".npy", ".npz")
+CLASSIFIER_FILE = "reference_classifier.pt"  # the digits' reference classifier, in the run folder
 MIN_HELD_OUT = 16  # each half of the held-out split needs this many images for the metrics
 
 
@@ -251,12 +252,25 @@ class Digits(ImageTask):
         self.images = _upscale(pixels, self.size)
         self.labels = bunch.target[order].astype(np.int64)
         self._native = pixels  # 8x8, what the reference classifier is trained on
+        self._classifier_path: Path | None = None
         self._split()
+
+    def use_run_folder(self, path: Any) -> None:
+        """The reference classifier is kept in the run folder (``reference_classifier.pt``), so
+        that a run's metrics stay those of the classifier it started with."""
+        self._classifier_path = Path(path) / CLASSIFIER_FILE
 
     def _make_scorer(self) -> Any:
         from gankit.tasks.image_metrics import DigitClassifier, Scorer
 
-        classifier = DigitClassifier.trained(self._native[self.train_index], self.labels[self.train_index])
+        classifier = None
+        if self._classifier_path is not None and self._classifier_path.exists():
+            classifier = DigitClassifier.load(self._classifier_path)
+        if classifier is None:
+            train = self.train_index
+            classifier = DigitClassifier.trained(self._native[train], self.labels[train])
+            if self._classifier_path is not None and self._classifier_path.parent.is_dir():
+                classifier.save(self._classifier_path)
         frequencies = np.bincount(self.labels[self.train_index], minlength=10) / len(self.train_index)
         return Scorer(classifier, self.images[self.reference_index], self.images[self.floor_index],
                       class_frequencies=frequencies)

@@ -162,7 +162,7 @@ def test_digit_classifier_and_its_metrics():
     held = np.concatenate([task.reference_index, task.floor_index])
     x = torch.as_tensor(task.images[held], dtype=torch.float32) / 127.5 - 1
     accuracy = (scorer.space.probabilities(x).argmax(1) == task.labels[held]).mean()
-    assert accuracy >= 0.95  # measured 0.968
+    assert accuracy >= 0.95  # measured 0.960
     real = task.encode(task.images[task.train_index[:400], 0]).numpy()  # real, unseen by the metrics
     m = task.metrics(real)
     assert m["classes_covered"] == 10 and m["class_kl"] < 0.05
@@ -186,7 +186,7 @@ def test_short_digits_run_lowers_fd(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     first, last = (next(r for r in order if "fd" in r) for order in (rows, rows[::-1]))
     untrained = gankit.train(data="digits", out=tmp_path / "u", steps=1, set=TINY, figures=False).summary
-    # measured: fd 364 untrained, 318 at step 50, 76 at step 200; classes_covered 1 -> 4
+    # measured before the split moved: fd 364 untrained, 318 at step 50, 76 at step 200; classes 1 -> 4
     assert last["step"] == 200 and last["fd"] < 0.5 * untrained["fd"]
     assert first["fd"] > last["fd"] and last["classes_covered"] > untrained["classes_covered"]
     images = run.sample(10, seed=0)

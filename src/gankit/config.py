@@ -444,7 +444,7 @@ def _mixture_preset(task: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
-def _image_preset(task: str, steps: int) -> Callable[[], dict[str, Any]]:
+def _image_preset(task: str, steps: int, snapshot_every: int) -> Callable[[], dict[str, Any]]:
     # DCGAN's settings (Radford et al. 2016: Adam lr 2e-4, beta1 0.5, batch 64) with the dcgan
     # architecture at width 32; on the digits this reached fd within 2x its floor, 10/10
     # classes and class_kl 0.035 in 3,000 steps, about a minute on the 2-core CPU
@@ -456,7 +456,7 @@ def _image_preset(task: str, steps: int) -> Callable[[], dict[str, Any]]:
             model=ModelConfig(arch="dcgan", options={"width": 32}, noise_dim=32),
             train=TrainConfig(steps=steps, batch_size=64, loss="nonsaturating", lr_g=2e-4, lr_d=2e-4,
                               betas_g=[0.5, 0.999], betas_d=[0.5, 0.999]),
-            log=LogConfig(log_every=50, eval_every=500, snapshot_every=250, checkpoint_every=1000),
+            log=LogConfig(log_every=50, eval_every=500, snapshot_every=snapshot_every, checkpoint_every=1000),
         )
         return config.to_dict()
 
@@ -472,8 +472,9 @@ PRESET_HELP = {
     "ring": "the best found for the 8-mode ring (R1 0.1, linear lr decay, 12000 steps)",
     "grid": "the ring's settings on the 25-mode grid",
 }
-PRESETS["digits"] = _image_preset("digits", 4000)
-PRESETS["images"] = _image_preset("images", 10000)
+PRESETS["digits"] = _image_preset("digits", 4000, 250)
+# A snapshot of 32x32 RGB images is about 1 MB of snapshots.jsonl: ten of them over the run.
+PRESETS["images"] = _image_preset("images", 10000, 1000)
 PRESET_HELP["digits"] = "dcgan (width 32) with DCGAN's Adam settings on the 8x8 digits (4000 steps, ~1.5 min)"
 PRESET_HELP["images"] = "the digits preset's settings for a folder of images, untuned (10000 steps)"
 

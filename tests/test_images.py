@@ -111,6 +111,10 @@ def test_dcgan_shapes_members_and_pack(size):
             assert d(x.reshape(members, 4 // pack, 3 * pack, size, size)).shape == (members, 4 // pack)
     with pytest.raises(GankitError, match="power-of-two"):
         build_networks(ModelConfig(arch="dcgan"), (1, 12, 12), [0])
+    with pytest.raises(GankitError, match="spectral_norm"):
+        build_networks(ModelConfig(arch="dcgan", spectral_norm=True), (1, 8, 8), [0])
+    with pytest.raises(GankitError, match="g_norm must be 'layer' or 'none'"):
+        build_networks(ModelConfig(arch="dcgan", options={"g_norm": "batch"}), (1, 8, 8), [0])
 
 
 def test_dcgan_member_equals_a_single_run():

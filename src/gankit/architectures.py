@@ -132,6 +132,9 @@ def build_dcgan(model: ModelConfig, shape: tuple[int, ...], role: Role) -> nn.Mo
     up to the image size, then a 3x3 convolution to the image channels (tanh is the task's
     output head); D mirrors it with strided convolutions and LeakyReLU(0.2) down to 4x4, then a
     linear layer to one logit."""
+    if model.spectral_norm:
+        raise GankitError("model.spectral_norm is implemented in the stacked MLP only; architecture "
+                          "'dcgan' has none (its power iteration would update buffers under vmap)")
     options = ARCHITECTURES.get("dcgan").parse_options(model.options, "dcgan")
     levels = _dcgan_levels(shape)
     channels = [options.width * 2**i for i in range(levels + 1)]  # at size 4 * 2^(levels - i)
@@ -153,4 +156,4 @@ def build_dcgan(model: ModelConfig, shape: tuple[int, ...], role: Role) -> nn.Mo
 ARCHITECTURES.register("dcgan")(Architecture(
     build_dcgan, options=DCGANOptions,
     description="convolutional G and D for square images (sizes 8, 16, 32, ...), widths from "
-                "model.options.width"))
+                "model.options.width (model.g_hidden, d_hidden and activation do not apply)"))

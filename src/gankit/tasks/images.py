@@ -27,6 +27,7 @@ SPLIT_SEED = 0  # the held-out split is the same for every run of the same data
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARRAY_SUFFIXES = (".npy", ".npz")
 CLASSIFIER_FILE = "reference_classifier.pt"  # the digits' reference classifier, in the run folder
+METRIC_IMAGES = 2500  # held-out images per half that the metrics use, as gankit.training's GENERAL_SAMPLES
 MIN_HELD_OUT = 16  # each half of the held-out split needs this many images for the metrics
 
 
@@ -83,9 +84,10 @@ class ImageTask(Task):
         the reference half, then the floor half, each a view, not a copy."""
         train, reference, floor = _split_sizes(len(self.images), self.holdout)
         self.train_index = np.arange(train)
-        self.reference_index = np.arange(train, train + reference)
-        self.floor_index = np.arange(train + reference, train + reference + floor)
-        self.eval_samples = floor
+        # The metrics use at most METRIC_IMAGES of each half: their cost grows with the square.
+        self.reference_index = np.arange(train, train + min(reference, METRIC_IMAGES))
+        self.floor_index = np.arange(train + reference, train + reference + min(floor, METRIC_IMAGES))
+        self.eval_samples = len(self.floor_index)
         self._train_rows = torch.from_numpy(self.images[:train])
         self._held_rows = torch.from_numpy(self.images[train:])
         self._scorer: Any = None
@@ -139,11 +141,12 @@ class ImageTask(Task):
         space (a memorisation check: copies would match their neighbours exactly)."""
         from matplotlib.figure import Figure
 
-        shown, k = min(8, len(fake)), 3
-        fake = np.asarray(fake[:shown], np.float32)
         train = self._train_rows.numpy()
-        flat_train = encode_uint8(torch.from_numpy(train)).flatten(1).double()
-        distance = torch.cdist(torch.from_numpy(fake).flatten(1).double(), flat_train)
+        shown, k = min(8, len(fake)), min(3, len(train))
+        fake = np.asarray(fake[:shown], np.float32)
+        flat_fake = torch.from_numpy(fake).flatten(1)
+        distance = torch.cat([torch.cdist(flat_fake, encode_uint8(block).flatten(1))  # blocks: little memory
+                              for block in self._train_rows.split(4096)], dim=1)
         nearest = distance.topk(k, dim=1, largest=False)
         rows = []
         for i in range(shown):
@@ -156,7 +159,7 @@ class ImageTask(Task):
         ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray", vmin=0, vmax=255,
                   interpolation="nearest")
         ax.axis("off")
-        median = float(nearest.values[:, 0].median()) / math.sqrt(flat_train.shape[1])
+        median = float(nearest.values[:, 0].median()) / math.sqrt(flat_fake.shape[1])
         ax.set_title(f"generated (left) and its {k} nearest training images\n"
                      f"median RMS pixel distance to the nearest: {median:.3f} (of [-1, 1])", fontsize=8)
         path = Path(figures_dir) / "nearest.png"

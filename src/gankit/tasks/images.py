@@ -485,7 +485,10 @@ class ImageFolder(ImageTask):
         path = Path(self.path)
         if not path.exists():
             raise GankitError(f"data.path '{path}' does not exist")
-        key = (str(path.resolve()), path.stat().st_mtime_ns, self.size, self.channels, self.holdout)
+        # config.toml records the absolute path, so the run folder works from any directory
+        path = path.resolve()
+        self.path = str(path) + ("/" if path.is_dir() else "")
+        key = (str(path), path.stat().st_mtime_ns, self.size, self.channels, self.holdout)
         if key not in _LOADED:
             _LOADED.clear()  # hold one dataset at a time
             images = (load_folder if path.is_dir() else load_array)(path, self.size, self.channels)

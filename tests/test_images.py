@@ -252,3 +252,17 @@ def test_digits_population_on_cuda(tmp_path):
     assert run.trainer.g_flat.is_cuda and run.summary["step"] == 20
     assert all(np.isfinite(v) for v in run.summary["members"]["fd"])
     assert run.sample(4, seed=0).shape == (4, 8, 8)
+
+
+def test_random_feature_metrics_of_a_folder(tmp_path):
+    np.save(tmp_path / "bars.npy", bars(500, size=8, seed=1))
+    task = make_task("images", {"path": str(tmp_path / "bars.npy"), "size": 8})
+    real = task.encode(task.images[task.train_index[:50], 0]).numpy()
+    m = task.metrics(real)
+    assert set(m) == {f"{k}{s}" for k in ("fd", "feature_precision", "feature_recall", "feature_density",
+                                          "feature_coverage") for s in ("", "_floor")}
+    assert m["fd"] < 3 * m["fd_floor"] and m["feature_coverage"] > 0.8
+    one = task.metrics(np.repeat(real[:1], 50, axis=0))  # a collapsed generator: one bar, 50 times
+    assert one["feature_coverage"] < 0.3 and one["fd"] > 5 * m["fd"]
+    pixels = task.general_metrics(None, real, None)  # the pixel-space metrics, disjoint halves
+    assert pixels["coverage"] > 0.8 and pixels["coverage_floor"] > 0.8

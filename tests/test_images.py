@@ -232,6 +232,9 @@ def test_sample_writes_pngs_and_figures_draw_grids(tmp_path, capsys):
     files = sorted((tmp_path / "png").iterdir())
     assert [f.name for f in files] == ["000000.png", "000001.png", "000002.png"]
     np.testing.assert_array_equal(np.asarray(Image.open(files[0])), run.sample(3, seed=1)[0])
+    before = files[0].read_bytes()
+    assert main(["sample", str(tmp_path / "r"), "--n", "3", "--out", out]) == 2  # no overwriting
+    assert files[0].read_bytes() == before
     assert main(["sample", str(tmp_path / "r"), "--n", "3", "--out", str(tmp_path / "x.npy")]) == 0
     assert np.load(tmp_path / "x.npy").shape == (3, 8, 8)
     assert main(["sample", str(tmp_path / "r"), "--n", "3", "--out", str(tmp_path / "x.csv")]) == 2

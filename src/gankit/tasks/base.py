@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from gankit.errors import GankitError, did_you_mean
+from gankit.metrics import general_metrics
 
 
 class Task(ABC):
@@ -71,8 +72,6 @@ class Task(ABC):
         """The sample-based metrics of :mod:`gankit.metrics` on flattened rows, each with its
         floor from ``real2``; a task whose real draws can overlap (a finite held-out set) may
         compare with disjoint real samples of its own instead."""
-        from gankit.metrics import general_metrics
-
         return general_metrics(real, fake, real2)
 
     def success(self, metrics: dict[str, float]) -> bool:

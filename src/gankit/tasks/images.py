@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from gankit.errors import GankitError
+from gankit.metrics import general_metrics
 from gankit.tasks.base import RowSampler, Task
 
 MAX_BYTES = 2 << 30  # images held in memory as uint8: 2 GiB, e.g. 700,000 RGB images of 32x32
@@ -171,8 +172,6 @@ class ImageTask(Task):
         """The pixel-space metrics against the reference half of the held-out images, with
         floors from the other half: two draws from one finite held-out set would share images
         and understate the floor (coverage_floor 1.0 on the digits)."""
-        from gankit.metrics import general_metrics
-
         m = min(len(fake), len(self.floor_index))
         reference, floor = (encode_uint8(torch.from_numpy(self.images[index])).flatten(1).numpy()
                             for index in (self.reference_index, self.floor_index[:m]))
@@ -499,12 +498,15 @@ class ImageFolder(ImageTask):
 
 def write_pngs(images: np.ndarray, folder: Path) -> list[Path]:
     """uint8 images ``[N, H, W]`` or ``[N, H, W, C]`` as ``folder/000000.png`` ...; the folder
-    is made if its parent exists. A file that cannot be written is a one-line error."""
+    is made if its parent exists, and one that already holds PNG files is refused (nothing is
+    overwritten). A file that cannot be written is a one-line error."""
     from PIL import Image
 
     folder = Path(folder)
     if not folder.parent.is_dir():
         raise GankitError(f"cannot write '{folder}': folder '{folder.parent}' does not exist")
+    if folder.is_dir() and any(folder.glob("*.png")):
+        raise GankitError(f"'{folder}' already holds PNG files; write to a new or empty folder")
     digits = max(6, len(str(len(images) - 1)))
     paths = []
     try:

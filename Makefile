@@ -41,12 +41,16 @@ bench-full: bench
 	$(BIN)/python benchmarks/compare_objectives.py --task grid --steps 4000 --pick 0 1 2 3 5 7 8
 	$(BIN)/gankit theory --out bench-out/theory
 
-# On a machine with a GPU and a CUDA build of torch: the CUDA-marked tests and a throughput print.
-gpu-check: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/gpu_check.py
-
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) runs bench-out .pytest_cache .ruff_cache
+
+# On a machine with a GPU and a CUDA build of torch: the CUDA tests and member throughput
+# (benchmarks/gpu_check.py), then a minute of digits training on each device (the benchmark
+# prints steps and images per second).
+gpu-check: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/gpu_check.py
+	$(BIN)/python benchmarks/digits.py --seconds 30 --no-mlp --device cpu --out bench-out/gpu-check-cpu
+	$(BIN)/python benchmarks/digits.py --seconds 30 --no-mlp --device cuda --out bench-out/gpu-check-cuda

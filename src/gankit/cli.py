@@ -68,12 +68,15 @@ def _option_strings(parser: argparse.ArgumentParser, command: str | None) -> lis
 
 
 TRAIN_EPILOG = """\
-presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, else default):
+presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, digits -> digits,
+IMAGE_DIR/ -> images, else default):
 {presets}
 
 examples:
   gankit train                                   the tuned default run on the curve task
   gankit train --data ring                       the 8-mode ring with the ring preset
+  gankit train --data digits                     a convolutional GAN on the bundled 8x8 digits
+  gankit train --data my_pictures/ --set data.size=32   your own PNG/JPEG files (or FILE.npy)
   gankit train --loss minimax --lr 2e-4 --steps 500 --out runs/mine
   gankit train --g-hidden 256,256 --set train.betas_g=[0.0,0.999]   any config key with --set
   gankit train --config runs/mine/config.toml --out runs/again      repeat a run exactly
@@ -152,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sample", parents=[common], help="write generated samples to a file")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--n", type=_positive_int, default=1000, help="how many (default: %(default)s)")
-    p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv (with a header)")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output file, .npy or .csv (with a header), or DIR/ for PNG files (image runs)")
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
@@ -291,12 +295,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from gankit.run import Run
 
     out = Path(args.out)
+    if args.out.endswith(("/", os.sep)) or out.is_dir():
+        return _sample_images(args, out)
     if out.suffix not in (".npy", ".csv"):
         raise GankitError(f"--out must end in .npy or .csv, got '{out.name}'")
     if not out.parent.is_dir():
         raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
     run = Run.load(args.run_dir, args.device)
     samples = run.sample(args.n, args.seed, args.member)
+    if out.suffix == ".csv" and samples.ndim > 2:
+        raise GankitError("images do not fit a CSV table; use --out DIR/ (PNG files) or --out FILE.npy")
     if out.suffix == ".npy":
         import io
 
@@ -314,6 +322,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise GankitError(f"cannot write '{out}': {exc.strerror}") from None
     print(f"wrote {args.n} samples of size {samples.shape[1]} to {out}")
+    return 0
+
+
+def _sample_images(args: argparse.Namespace, out: Path) -> int:
+    """``gankit sample RUN --out DIR/``: one PNG per generated image (image runs only)."""
+    from gankit.run import Run
+    from gankit.tasks.images import ImageTask, write_pngs
+
+    if out.exists() and not out.is_dir():
+        raise GankitError(f"cannot write PNG files into '{out}': it is not a folder")
+    run = Run.load(args.run_dir, args.device)
+    if not isinstance(run.trainer.task, ImageTask):
+        raise GankitError(f"--out DIR/ writes PNG images, but this run's data ('{run.config.data.name}') "
+                          "are not images; use --out FILE.npy or FILE.csv")
+    paths = write_pngs(run.sample(args.n, args.seed, args.member), out)
+    print(f"wrote {len(paths)} PNG images to {out}")
     return 0
 
 

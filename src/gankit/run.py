@@ -41,6 +41,7 @@ class Run:
             config = dataclasses.replace(config, device=device)
         trainer = Trainer.from_config(config)
         trainer.load_state_dict(state["trainer"], restore_rng=False)
+        trainer.task.use_run_folder(folder.path)
         return cls(folder, trainer)
 
     @property
@@ -178,6 +179,7 @@ def _now() -> str:
 
 def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool,
          config: Config, team: Solo) -> Run:
+    trainer.task.use_run_folder(folder.path)
     trainer.team = team
     team.prepare(trainer)
     window = None

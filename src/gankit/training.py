@@ -23,7 +23,6 @@ from gankit.config import Config
 from gankit.distributed import Solo
 from gankit.errors import GankitError
 from gankit.memberstats import MemberMetrics
-from gankit.metrics import general_metrics
 from gankit.objectives import OBJECTIVES
 from gankit.optim import LR_SCHEDULES, FlatAdam, WeightAverage, flat_grad, flatten_parameters
 from gankit.population import build_networks
@@ -294,7 +293,7 @@ class Trainer:
             metrics["d_fake_mean"] = float(d_fake[i])
             if general:
                 flat = (a.reshape(a.shape[0], -1) for a in (real_np[i, :m], fake_np[i, :m], reference[i]))
-                metrics.update(general_metrics(*flat))
+                metrics.update(self.task.general_metrics(*flat))
             results.append(metrics)
         return MemberMetrics.from_members(results, self.diverged.tolist())
 

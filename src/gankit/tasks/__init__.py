@@ -8,6 +8,7 @@ from typing import Any
 from gankit.errors import GankitError
 from gankit.registry import Registry
 from gankit.tasks.base import Task, build_task
+from gankit.tasks.images import Digits, ImageFolder
 from gankit.tasks.mixture1d import Mixture1D
 from gankit.tasks.mixture2d import Grid, Ring
 from gankit.tasks.parabola import Parabola
@@ -17,6 +18,8 @@ TASKS.register("parabola")(Parabola)
 TASKS.register("mixture1d")(Mixture1D)
 TASKS.register("ring")(Ring)
 TASKS.register("grid")(Grid)
+TASKS.register("digits")(Digits)
+TASKS.register("images")(ImageFolder)
 
 
 def make_task(name: str, params: dict[str, Any] | None = None) -> Task:

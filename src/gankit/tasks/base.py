@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from gankit.errors import GankitError, did_you_mean
+from gankit.metrics import general_metrics
 
 
 class Task(ABC):
@@ -45,6 +46,11 @@ class Task(ABC):
         then gets ``data.path = SOURCE``. Built-in distributions read no files."""
         return False
 
+    def use_run_folder(self, path: Any) -> None:
+        """The run folder this task's run reads and writes, for whatever the task caches there
+        (the digits' reference classifier). Nothing here."""
+        return None
+
     def output_head(self, x: torch.Tensor) -> torch.Tensor:
         """Applied to G's raw output ``[members, batch, *shape]`` before D or decoding sees it:
         e.g. a softmax over each categorical column's one-hot span. The identity here."""
@@ -61,6 +67,12 @@ class Task(ABC):
     @abstractmethod
     def metrics(self, fake: np.ndarray) -> dict[str, float]:
         """The task's exact quality metrics for generated points (rows of ``fake``)."""
+
+    def general_metrics(self, real: np.ndarray, fake: np.ndarray, real2: np.ndarray) -> dict[str, float]:
+        """The sample-based metrics of :mod:`gankit.metrics` on flattened rows, each with its
+        floor from ``real2``; a task whose real draws can overlap (a finite held-out set) may
+        compare with disjoint real samples of its own instead."""
+        return general_metrics(real, fake, real2)
 
     def success(self, metrics: dict[str, float]) -> bool:
         """Whether a run with these metrics counts as having learned the task."""

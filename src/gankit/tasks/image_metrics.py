@@ -1,0 +1,203 @@
+"""Metrics of generated images in a feature space, each beside its real-vs-real noise floor.
+
+A :class:`Scorer` holds two disjoint halves of the held-out images: the *reference* that
+generated images are compared with, and the *floor* set, real images that play the part of a
+perfect generator. Every metric is computed twice on equal counts, (reference, generated) and
+(reference, floor): the second is the value sampling noise alone gives.
+
+Feature spaces, neither of which needs a download:
+- :class:`DigitClassifier` (digits): a small CNN gankit trains on the training split in a
+  couple of seconds, deterministically; its 32 penultimate features give ``fd``, and its
+  class probabilities give ``classes_covered``, ``class_kl`` and ``confidence``.
+- :class:`RandomFeatures` (any images): a fixed, seeded, untrained convolutional map. Random
+  convolutions still respond to local structure (edges, blobs, colour), and distances between
+  such embeddings track sample quality and diversity (Naeem et al. 2020, sec. 4.4 use randomly
+  initialised networks for density and coverage); they know nothing of object classes, so
+  their ``fd`` is not comparable with an Inception FID, only with its own floor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from gankit.metrics import prdc
+
+CONFIDENT = 0.8  # a generated digit counts towards its class when its top probability is this high
+MIN_CLASS_SHARE = 0.01  # a class is covered when at least this share of samples is confidently in it
+CLASSIFIER_SEED = 0
+CLASSIFIER_EPOCHS = 100
+FEATURE_SEED = 0
+
+
+def _encode(images: np.ndarray) -> torch.Tensor:
+    return torch.tensor(images, dtype=torch.float32) / 127.5 - 1.0
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two
+    samples of rows (Heusel et al. 2017). Tr (S_a S_b)^(1/2) is the sum of the square roots of
+    the eigenvalues of S_a^(1/2) S_b S_a^(1/2), a symmetric matrix, so no general matrix square
+    root (and no complex rounding residue) is needed."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    mu = a.mean(0) - b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    values, vectors = np.linalg.eigh(cov_a)
+    root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    cross = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    return float(mu @ mu + np.trace(cov_a) + np.trace(cov_b) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+
+
+class RandomFeatures:
+    """A fixed random convolutional embedding: two 4x4 stride-2 convolutions with ReLU, pooled
+    to 2x2, 256 features. The weights come from a fixed seed, so values compare across runs."""
+
+    def __init__(self, channels: int) -> None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(FEATURE_SEED)
+            self.net = nn.Sequential(nn.Conv2d(channels, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 4, 2, 1),
+                                     nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten()).eval()
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor) -> np.ndarray:
+        return self.net(x).numpy()
+
+
+class _DigitNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 32), nn.ReLU())
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+class DigitClassifier:
+    """The digits' reference classifier; images of any size are averaged down to 8x8 first."""
+
+    def __init__(self, net: _DigitNet, accuracy: float = float("nan")) -> None:
+        self.net = net.eval()
+        self.accuracy = accuracy  # on the held-out images, when known
+
+    @staticmethod
+    @functools.cache
+    def _train(images_bytes: bytes, labels_bytes: bytes, n: int) -> _DigitNet:
+        images = np.frombuffer(images_bytes, np.uint8).reshape(n, 1, 8, 8)
+        labels = torch.from_numpy(np.frombuffer(labels_bytes, np.int64).copy())
+        x = _encode(images)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(CLASSIFIER_SEED)
+            net = _DigitNet()
+            rng = torch.Generator().manual_seed(CLASSIFIER_SEED)
+            opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+            for _ in range(CLASSIFIER_EPOCHS):
+                for batch in torch.randperm(n, generator=rng).split(128):
+                    # one-pixel shifts: the classifier should not hinge on exact positions
+                    dx, dy = torch.randint(-1, 2, (2,), generator=rng).tolist()
+                    inputs = torch.roll(x[batch], (dy, dx), dims=(2, 3))
+                    loss = nn.functional.cross_entropy(net(inputs), labels[batch])
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+        return net
+
+    @classmethod
+    def trained(cls, images: np.ndarray, labels: np.ndarray) -> DigitClassifier:
+        """Trained on 8x8 uint8 ``images [N, 1, 8, 8]``; the same data give the same weights,
+        and a process trains it once per split (about two seconds on one CPU thread)."""
+        images = np.ascontiguousarray(images, np.uint8)
+        labels = np.ascontiguousarray(labels, np.int64)
+        return cls(cls._train(images.tobytes(), labels.tobytes(), len(images)))
+
+    def save(self, path: Path) -> None:
+        """The weights, written atomically (a file that cannot be written is only a lost cache)."""
+        from gankit.checkpoint import atomic_write_bytes
+
+        buffer = io.BytesIO()
+        torch.save({"version": 1, "weights": self.net.state_dict()}, buffer)
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: Path) -> DigitClassifier | None:
+        """The classifier saved at ``path``; None when it cannot be read (it is then retrained)."""
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            net = _DigitNet()
+            net.load_state_dict(state["weights"])
+        except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError):
+            return None
+        return cls(net)
+
+    @torch.no_grad()
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.shape[-1] != 8:
+            x = nn.functional.adaptive_avg_pool2d(x, 8)
+        hidden = self.net.body(x)
+        return hidden, torch.softmax(self.net.head(hidden), dim=1)
+
+    def features(self, x: torch.Tensor) -> np.ndarray:
+        return self._forward(x)[0].numpy()
+
+    def probabilities(self, x: torch.Tensor) -> np.ndarray:
+        return self._forward(x)[1].numpy()
+
+
+class Scorer:
+    """Reference and floor images with their features computed once; :meth:`metrics` scores a
+    generated sample (floats in [-1, 1], ``[n, C, H, W]``) against them."""
+
+    def __init__(self, space: Any, reference: np.ndarray, floor: np.ndarray,
+                 class_frequencies: np.ndarray | None = None) -> None:
+        self.space = space
+        self.reference = space.features(_encode(reference))
+        self.floor_x = _encode(floor)
+        self.floor = space.features(self.floor_x)
+        self.class_frequencies = class_frequencies
+        self._floor_values: dict[int, dict[str, float]] = {}
+
+    def _values(self, x: torch.Tensor, features: np.ndarray) -> dict[str, float]:
+        values: dict[str, float] = {}
+        if self.class_frequencies is not None:
+            values.update(class_metrics(self.space.probabilities(x), self.class_frequencies))
+        values["fd"] = frechet_distance(self.reference, features)
+        values.update({f"feature_{k}": v for k, v in prdc(self.reference, features).items()})
+        return values
+
+    def metrics(self, fake: np.ndarray) -> dict[str, float]:
+        """Every metric on ``min(len(fake), floor images)`` generated images, each followed by
+        ``NAME_floor``, its value for as many held-out real images. Non-finite generated pixels
+        (a diverged generator) are clipped into range first, so the metrics stay defined."""
+        m = min(len(fake), len(self.floor))
+        x = torch.as_tensor(np.nan_to_num(np.asarray(fake[:m], np.float32), nan=0.0)).clamp(-1, 1)
+        if m not in self._floor_values:
+            self._floor_values[m] = self._values(self.floor_x[:m], self.floor[:m])
+        floor = self._floor_values[m]
+        return {key: value for name, value in self._values(x, self.space.features(x)).items()
+                for key, value in ((name, value), (f"{name}_floor", floor[name]))}
+
+
+def class_metrics(probabilities: np.ndarray, frequencies: np.ndarray) -> dict[str, float]:
+    """``classes_covered``: classes that at least 1% of the samples are confidently (top
+    probability >= 0.8) classified into; ``class_kl``: KL(predicted-class histogram || real class
+    frequencies) in nats; ``confidence``: the mean top-class probability, a sharpness proxy."""
+    top = probabilities.argmax(1)
+    confident = probabilities.max(1) >= CONFIDENT
+    k = len(frequencies)
+    counts = np.bincount(top[confident], minlength=k)
+    share = np.bincount(top, minlength=k) / len(top)
+    seen = share > 0
+    return {
+        "classes_covered": int(np.count_nonzero(counts >= MIN_CLASS_SHARE * len(top))),
+        "class_kl": max(0.0, float(np.sum(share[seen] * np.log(share[seen] / frequencies[seen])))),
+        "confidence": float(probabilities.max(1).mean()),
+    }

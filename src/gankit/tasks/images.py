@@ -1,0 +1,520 @@
+"""Images: scikit-learn's bundled handwritten digits, and a folder or array of the user's own.
+
+Images are held once in memory as uint8 ``[N, C, H, W]`` (at most :data:`MAX_BYTES`) and
+encoded only per batch, to floats in [-1, 1]; G's output goes through ``tanh`` (the output
+head), so it lands in the same range. A fixed, seeded split keeps a held-out part that training
+never sees; the metrics (:mod:`gankit.tasks.image_metrics`) compare generated images with one half
+of it and measure the noise floor with the other half, of the same count.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gankit.errors import GankitError
+from gankit.metrics import general_metrics
+from gankit.tasks.base import RowSampler, Task
+
+MAX_BYTES = 2 << 30  # images held in memory as uint8: 2 GiB, e.g. 700,000 RGB images of 32x32
+SPLIT_SEED = 0  # the held-out split is the same for every run of the same data
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+ARRAY_SUFFIXES = (".npy", ".npz")
+CLASSIFIER_FILE = "reference_classifier.pt"  # the digits' reference classifier, in the run folder
+METRIC_IMAGES = 2500  # held-out images per half that the metrics use, as gankit.training's GENERAL_SAMPLES
+MIN_HELD_OUT = 16  # each half of the held-out split needs this many images for the metrics
+
+
+def encode_uint8(images: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels 0..255 -> float32 in [-1, 1]."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def decode_to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Floats in [-1, 1] ``[N, C, H, W]`` -> uint8 images ``[N, H, W]`` (one channel) or
+    ``[N, H, W, C]``, the layout image files and libraries use; values outside are clipped."""
+    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    pixels = np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    pixels = np.moveaxis(pixels, -3, -1)
+    return pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+
+
+def grid(images: np.ndarray, cols: int, pad: int = 1) -> np.ndarray:
+    """uint8 images ``[N, H, W, C]`` tiled row by row into one ``[rows*(H+pad), cols*(W+pad), C]``
+    picture on a mid-grey background."""
+    n, h, w, c = images.shape
+    rows = max(1, -(-n // cols))
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 128, np.uint8)
+    for i, image in enumerate(images):
+        r, k = divmod(i, cols)
+        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + k * (w + pad):pad + k * (w + pad) + w] = image
+    return out
+
+
+def _check_size(size: int, allowed: tuple[int, ...] | None = None) -> None:
+    if allowed is not None and size not in allowed:
+        raise GankitError(f"data.size must be one of {', '.join(map(str, allowed))}, got {size}")
+    if size < 4 or size > 1024:
+        raise GankitError(f"data.size must be from 4 to 1024 pixels, got {size}")
+
+
+def _check_holdout(holdout: float) -> None:
+    if not 0 < holdout < 1:
+        raise GankitError(f"data.holdout must be in (0, 1), got {holdout}")
+
+
+class ImageTask(Task):
+    """What the digits and the user's images share: the split, the sampler, encode/decode,
+    metrics and figures. A subclass sets ``self.images`` (uint8 ``[N, C, H, W]``) and optionally
+    ``self.labels`` in ``__post_init__`` and then calls :meth:`_split`."""
+
+    holdout: float
+    images: np.ndarray
+    labels: np.ndarray | None = None
+    figure_points = 36  # images in a snapshot's grid (6 x 6)
+
+    def _split(self) -> None:
+        """Index the arranged ``self.images`` (see :func:`arrangement`): training images, then
+        the reference half, then the floor half, each a view, not a copy."""
+        train, reference, floor = _split_sizes(len(self.images), self.holdout)
+        self.train_index = np.arange(train)
+        # The metrics use at most METRIC_IMAGES of each half: their cost grows with the square.
+        self.reference_index = np.arange(train, train + min(reference, METRIC_IMAGES))
+        self.floor_index = np.arange(train + reference, train + reference + min(floor, METRIC_IMAGES))
+        self.eval_samples = len(self.floor_index)
+        self._train_rows = torch.from_numpy(self.images[:train])
+        self._held_rows = torch.from_numpy(self.images[train:])
+        self._scorer: Any = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.images.shape[1:])
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` held-out images in a random order (repeating only when ``n`` exceeds them):
+        the real images of snapshots and of ``gankit eval``'s pixel-space metrics."""
+        m = len(self._held_rows)
+        order = torch.cat([torch.randperm(m, generator=generator, device=generator.device)
+                           for _ in range(-(-n // m))])[:n].cpu()
+        return encode_uint8(self._held_rows[order].to(generator.device))
+
+    def sampler(self, generator: torch.Generator) -> ImageSampler:
+        return ImageSampler(self._train_rows, generator)
+
+    def output_head(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x)
+
+    def encode(self, data: Any) -> torch.Tensor:
+        """uint8 images ``[N, H, W]`` or ``[N, H, W, C]`` -> floats ``[N, C, H, W]`` in [-1, 1]."""
+        array = np.asarray(data)
+        if array.ndim == 3:
+            array = array[..., None]
+        return encode_uint8(torch.from_numpy(np.ascontiguousarray(np.moveaxis(array, -1, 1))))
+
+    def decode(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
+        return decode_to_uint8(x)
+
+    def scorer(self) -> Any:
+        """The feature space and reference statistics of the metrics, built on first use."""
+        if self._scorer is None:
+            self._scorer = self._make_scorer()
+        return self._scorer
+
+    def _make_scorer(self) -> Any:
+        from gankit.tasks.image_metrics import RandomFeatures, Scorer
+
+        return Scorer(RandomFeatures(self.shape[0]), self.images[self.reference_index],
+                      self.images[self.floor_index])
+
+    def metrics(self, fake: np.ndarray) -> dict[str, float]:
+        return self.scorer().metrics(fake)
+
+    def extra_figures(self, fake: np.ndarray, figures_dir: Any,
+                      metrics: dict[str, Any] | None = None) -> list[Path]:
+        """``nearest.png``: generated images, each beside its nearest training images in pixel
+        space (a memorisation check: copies would match their neighbours exactly)."""
+        from matplotlib.figure import Figure
+
+        train = self._train_rows.numpy()
+        shown, k = min(8, len(fake)), min(3, len(train))
+        fake = np.asarray(fake[:shown], np.float32)
+        flat_fake = torch.from_numpy(fake).flatten(1)
+        distance = torch.cat([torch.cdist(flat_fake, encode_uint8(block).flatten(1))  # blocks: little memory
+                              for block in self._train_rows.split(4096)], dim=1)
+        nearest = distance.topk(k, dim=1, largest=False)
+        rows = []
+        for i in range(shown):
+            picks = [decode_to_uint8(fake[i:i + 1])[0]] + [decode_to_uint8(encode_uint8(
+                torch.from_numpy(train[j:j + 1])))[0] for j in nearest.indices[i].tolist()]
+            rows.extend(p if p.ndim == 3 else p[..., None] for p in picks)
+        picture = grid(np.stack(rows), 1 + k, pad=2)
+        fig = Figure(figsize=(4.0, 0.55 * shown + 1.0))
+        ax = fig.subplots()
+        ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray", vmin=0, vmax=255,
+                  interpolation="nearest")
+        ax.axis("off")
+        median = float(nearest.values[:, 0].median()) / math.sqrt(flat_fake.shape[1])
+        ax.set_title(f"generated (left) and its {k} nearest training images\n"
+                     f"median RMS pixel distance to the nearest: {median:.3f} (of [-1, 1])", fontsize=8)
+        path = Path(figures_dir) / "nearest.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        return [path]
+
+    def general_metrics(self, real: np.ndarray, fake: np.ndarray, real2: np.ndarray) -> dict[str, float]:
+        """The pixel-space metrics against the reference half of the held-out images, with
+        floors from the other half: two draws from one finite held-out set would share images
+        and understate the floor (coverage_floor 1.0 on the digits)."""
+        m = min(len(fake), len(self.floor_index))
+        reference, floor = (encode_uint8(torch.from_numpy(self.images[index])).flatten(1).numpy()
+                            for index in (self.reference_index, self.floor_index[:m]))
+        return general_metrics(reference, np.asarray(fake)[:m].reshape(m, -1), floor)
+
+    def draw_samples(self, ax: Any, real: np.ndarray, fake: np.ndarray) -> None:
+        """Held-out images (left) and generated ones (right), as two grids side by side."""
+        real_u8, fake_u8 = (decode_to_uint8(np.asarray(a, dtype=np.float32)) for a in (real, fake))
+        cols = max(1, math.isqrt(max(len(real_u8), len(fake_u8)) - 1) + 1)
+        panels = [grid(a if a.ndim == 4 else a[..., None], cols) for a in (real_u8, fake_u8)]
+        height = max(p.shape[0] for p in panels)
+        gap = np.full((height, panels[0].shape[1] // 8, panels[0].shape[2]), 255, np.uint8)
+        panels = [np.pad(p, ((0, height - p.shape[0]), (0, 0), (0, 0)), constant_values=128) for p in panels]
+        picture = np.concatenate([panels[0], gap, panels[1]], axis=1)
+        h, w = picture.shape[:2]
+        ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray", vmin=0, vmax=255,
+                  extent=(0, w, 0, h), interpolation="nearest")
+        ax.set_xlim(0, w)
+        ax.set_ylim(0, 1.45 * h)  # room above the grids for the step and D's numbers
+        ax.text(panels[0].shape[1] / 2, 1.02 * h, "held-out real", ha="center", va="bottom", fontsize=9)
+        ax.text(w - panels[1].shape[1] / 2, 1.02 * h, "generated", ha="center", va="bottom", fontsize=9)
+        ax.axis("off")
+
+
+def _split_sizes(n: int, holdout: float) -> tuple[int, int, int]:
+    _check_holdout(holdout)
+    held = int(round(n * holdout))
+    if held < 2 * MIN_HELD_OUT or n - held < 1:
+        raise GankitError(f"{n} images are too few: the held-out share data.holdout = {holdout} "
+                          f"must leave at least {2 * MIN_HELD_OUT} held-out images and one to train on")
+    return n - held, held - held // 2, held // 2
+
+
+def arrangement(n: int, holdout: float) -> np.ndarray:
+    """The order images are stored in: a seeded random ``holdout`` share is held out of
+    training; the training images come first (in their original order), then half of the
+    held-out ones (the reference the metrics compare with), then the other half (the floor:
+    real images of the same count that show what sampling noise alone gives)."""
+    train, reference, _ = _split_sizes(n, holdout)
+    order = np.random.default_rng(SPLIT_SEED).permutation(n)
+    held = order[train:]
+    return np.concatenate([np.sort(order[:train]), np.sort(held[:reference]), np.sort(held[reference:])])
+
+
+class ImageSampler(RowSampler):
+    """Epochs over the training images, held as uint8 and encoded one batch at a time."""
+
+    def draw(self, n: int) -> torch.Tensor:
+        return encode_uint8(super().draw(n))
+
+
+def _upscale(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 ``[N, C, h, w]`` -> ``[N, C, size, size]`` by bilinear interpolation."""
+    if images.shape[-1] == size:
+        return images
+    x = torch.nn.functional.interpolate(torch.from_numpy(images).float(), size=(size, size),
+                                        mode="bilinear", align_corners=False)
+    return x.round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+@dataclass
+class Digits(ImageTask):
+    """scikit-learn's bundled handwritten digits (UCI optdigits test set): 1,797 grayscale 8x8
+    images of the digits 0-9, ink bright on black, 17 grey levels (0-16, scaled to 0-255).
+    ``size`` 16 or 32 upscales them bilinearly (for architectures that want larger images)."""
+
+    size: int = 8
+    holdout: float = 0.4
+
+    name = "digits"
+    preset = "digits"
+
+    def __post_init__(self) -> None:
+        from sklearn.datasets import load_digits
+
+        _check_size(self.size, (8, 16, 32))
+        bunch = load_digits()
+        order = arrangement(len(bunch.images), self.holdout)
+        pixels = np.rint(bunch.images[order] * (255 / 16)).astype(np.uint8)[:, None]
+        self.images = _upscale(pixels, self.size)
+        self.labels = bunch.target[order].astype(np.int64)
+        self._native = pixels  # 8x8, what the reference classifier is trained on
+        self._classifier_path: Path | None = None
+        self._split()
+
+    def use_run_folder(self, path: Any) -> None:
+        """The reference classifier is kept in the run folder (``reference_classifier.pt``), so
+        that a run's metrics stay those of the classifier it started with."""
+        self._classifier_path = Path(path) / CLASSIFIER_FILE
+
+    def _make_scorer(self) -> Any:
+        from gankit.tasks.image_metrics import DigitClassifier, Scorer
+
+        classifier = None
+        if self._classifier_path is not None and self._classifier_path.exists():
+            classifier = DigitClassifier.load(self._classifier_path)
+        if classifier is None:
+            train = self.train_index
+            classifier = DigitClassifier.trained(self._native[train], self.labels[train])
+            if self._classifier_path is not None and self._classifier_path.parent.is_dir():
+                classifier.save(self._classifier_path)
+        frequencies = np.bincount(self.labels[self.train_index], minlength=10) / len(self.train_index)
+        return Scorer(classifier, self.images[self.reference_index], self.images[self.floor_index],
+                      class_frequencies=frequencies)
+
+    def extra_figures(self, fake: np.ndarray, figures_dir: Any,
+                      metrics: dict[str, Any] | None = None) -> list[Path]:
+        """Besides ``nearest.png``, ``class_hist.png``: the reference classifier's predicted
+        classes of the generated images against the real class frequencies."""
+        from matplotlib.figure import Figure
+
+        written = super().extra_figures(fake, figures_dir, metrics)
+        scorer = self.scorer()
+        x = torch.as_tensor(np.nan_to_num(np.asarray(fake, np.float32))).clamp(-1, 1)
+        probabilities = scorer.space.probabilities(x)
+        share = np.bincount(probabilities.argmax(1), minlength=10) / len(x)
+        given = bool(metrics) and "class_kl" in metrics
+        m = metrics if given else scorer.metrics(np.asarray(fake))
+        fig = Figure(figsize=(6, 3.6))
+        ax = fig.subplots()
+        ax.bar(np.arange(10) - 0.2, share, width=0.4, color="tab:red", label="generated (predicted class)")
+        ax.bar(np.arange(10) + 0.2, scorer.class_frequencies, width=0.4, color="tab:blue",
+               label="real (training labels)")
+        ax.set_xticks(range(10))
+        ax.set_xlabel("digit")
+        ax.set_ylabel("share")
+        source = "summary.json" if given else "this sample"
+        ax.set_title(f"{m['classes_covered']}/10 classes covered, class_kl = {m['class_kl']:.3f} "
+                     f"(floor {m['class_kl_floor']:.3f})\nconfidence = {m['confidence']:.3f} ({source})",
+                     fontsize=9)
+        ax.legend(fontsize=8)
+        path = Path(figures_dir) / "class_hist.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        return [*written, path]
+
+    def success(self, metrics: dict[str, float]) -> bool:
+        """fd within twice its floor, all 10 classes covered and class_kl at most 0.05."""
+        return (metrics["fd"] <= 2 * metrics["fd_floor"] and metrics["classes_covered"] == 10
+                and metrics["class_kl"] <= 0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's own images: a folder of PNG/JPEG files, or an array in a .npy/.npz file.
+
+_LOADED: dict[tuple[Any, ...], np.ndarray] = {}  # one load per process: configs build tasks often
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def _array_shape(path: Path) -> tuple[int, ...] | None:
+    """The shape of the array in a .npy file, or of the first 3-D/4-D array in a .npz file,
+    read from the headers only (nothing is loaded)."""
+    if path.suffix.lower() == ".npy":
+        return tuple(np.load(path, mmap_mode="r").shape)
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            with archive.open(name) as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape = read(f)[0]
+                if len(shape) in (3, 4):
+                    return tuple(shape)
+    return None
+
+
+def _fit(image: Any, size: int) -> np.ndarray:
+    """A PIL image resized so that its shorter side is ``size``, then centre-cropped square."""
+    from PIL import Image
+
+    w, h = image.size
+    scale = size / min(w, h)
+    image = image.resize((max(size, round(w * scale)), max(size, round(h * scale))),
+                         Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS)
+    w, h = image.size
+    left, top = (w - size) // 2, (h - size) // 2
+    return np.asarray(image.crop((left, top, left + size, top + size)))
+
+
+def _check_memory(count: int, channels: int, size: int) -> None:
+    needed = count * channels * size * size
+    if needed > MAX_BYTES:
+        raise GankitError(f"{count:,} images of {channels}x{size}x{size} need {needed / 2**30:.1f} GiB as "
+                          f"uint8, more than gankit holds in memory ({MAX_BYTES / 2**30:.0f} GiB); "
+                          "use a smaller data.size or fewer images")
+
+
+def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
+    """Every PNG/JPEG under ``folder`` (recursively, in sorted path order) as uint8
+    ``[N, C, size, size]``. Images of any size are resized and centre-cropped, one at a time
+    (only the small results are kept); files that cannot be decoded are skipped with one line
+    on stderr; ``channels`` 0 means 1 when every image is grayscale, else 3."""
+    from PIL import Image, UnidentifiedImageError
+
+    files = _image_files(folder)
+    if not files:
+        raise GankitError(f"no PNG or JPEG files under '{folder}'")
+    if channels == 0:
+        modes = set()
+        for path in files:
+            try:
+                with Image.open(path) as image:  # reads the header only
+                    modes.add(image.mode)
+            except (UnidentifiedImageError, OSError, ValueError):
+                pass
+        channels = 1 if modes <= {"1", "L", "LA", "I", "I;16"} else 3
+    _check_memory(len(files), channels, size)
+    mode = "L" if channels == 1 else "RGB"
+    fitted, skipped = [], []
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                pixels = _fit(image.convert(mode), size)
+        except (UnidentifiedImageError, OSError, ValueError):
+            skipped.append(path)
+            continue
+        fitted.append(pixels[None] if channels == 1 else np.moveaxis(pixels, -1, 0))
+    if skipped:
+        print(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}', e.g. "
+              f"'{skipped[0]}'", file=sys.stderr)
+    if not fitted:
+        raise GankitError(f"none of the {len(files)} image files under '{folder}' could be read")
+    return np.stack(fitted)
+
+
+def load_array(path: Path, size: int, channels: int) -> np.ndarray:
+    """An ``[N, H, W]`` or ``[N, H, W, C]`` array (C = 1, 3 or 4; a 4th channel, alpha, is
+    dropped) as uint8 ``[N, C, size, size]``. uint8 values are pixels; floats in [0, 1] are
+    scaled by 255; anything else must lie in 0..255."""
+    from PIL import Image
+
+    try:
+        loaded = np.load(path)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                arrays = [loaded[k] for k in loaded.files]
+            array = next((a for a in arrays if a.ndim in (3, 4)), None)
+            if array is None:
+                raise GankitError(f"'{path}' holds no 3-D or 4-D array of images")
+        else:
+            array = loaded
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise GankitError(f"cannot read '{path}': {exc}") from None
+    if array.ndim == 3:
+        array = array[..., None]
+    if array.ndim != 4 or array.shape[-1] not in (1, 3, 4) or len(array) == 0:
+        raise GankitError(f"'{path}' must hold images [N, H, W] or [N, H, W, C] with C = 1, 3 or 4; "
+                          f"got shape {array.shape}")
+    array = array[..., :3]
+    if array.dtype != np.uint8:
+        if not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
+            raise GankitError(f"'{path}' must hold finite numbers, got dtype {array.dtype}")
+        low, high = float(array.min()), float(array.max())
+        if np.issubdtype(array.dtype, np.floating) and low >= 0 and high <= 1:
+            array = array * 255.0
+        elif low < 0 or high > 255:
+            raise GankitError(f"'{path}' values must be uint8, floats in [0, 1] or numbers in 0..255; "
+                              f"they range over [{low:g}, {high:g}]")
+        array = np.rint(array).astype(np.uint8)
+    channels = channels or (1 if array.shape[-1] == 1 else 3)
+    _check_memory(len(array), channels, size)
+    mode = "L" if channels == 1 else "RGB"
+    out = np.empty((len(array), channels, size, size), np.uint8)
+    for i, pixels in enumerate(array):
+        image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).convert(mode)
+        fitted = _fit(image, size) if image.size != (size, size) else np.asarray(image)
+        out[i] = fitted[None] if channels == 1 else np.moveaxis(fitted, -1, 0)
+    return out
+
+
+@dataclass
+class ImageFolder(ImageTask):
+    """The user's images: ``--data DIR/`` (PNG/JPEG files, recursively) or ``--data FILE.npy``
+    / ``FILE.npz`` (an ``[N, H, W]`` or ``[N, H, W, C]`` array). ``size``: the square size
+    every image is resized and centre-cropped to; ``channels``: 1 (grayscale), 3 (RGB) or 0
+    (from the data: 1 when every image is grayscale)."""
+
+    path: str = ""
+    size: int = 32
+    channels: int = 0
+    holdout: float = 0.2
+
+    name = "images"
+    preset = "images"
+    figure_points = 16  # a snapshot stores its images in snapshots.jsonl: keep it small
+
+    @classmethod
+    def accepts(cls, source: str) -> bool:
+        path = Path(source)
+        try:
+            if path.is_dir():
+                return any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.rglob("*"))
+            if path.suffix.lower() in ARRAY_SUFFIXES and path.is_file():
+                shape = _array_shape(path)
+                return shape is not None and len(shape) in (3, 4)
+        except (OSError, ValueError, zipfile.BadZipFile):
+            return False
+        return False
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise GankitError("dataset 'images' reads data.path: --data DIR/ (PNG/JPEG files) or "
+                              "--data FILE.npy|FILE.npz (an [N, H, W] or [N, H, W, C] array)")
+        _check_size(self.size)
+        if self.channels not in (0, 1, 3):
+            raise GankitError(f"data.channels must be 0 (from the data), 1 or 3, got {self.channels}")
+        path = Path(self.path)
+        if not path.exists():
+            raise GankitError(f"data.path '{path}' does not exist")
+        # config.toml records the absolute path, so the run folder works from any directory
+        path = path.resolve()
+        self.path = str(path) + ("/" if path.is_dir() else "")
+        key = (str(path), path.stat().st_mtime_ns, self.size, self.channels, self.holdout)
+        if key not in _LOADED:
+            _LOADED.clear()  # hold one dataset at a time
+            images = (load_folder if path.is_dir() else load_array)(path, self.size, self.channels)
+            _LOADED[key] = images[arrangement(len(images), self.holdout)]
+        self.images = _LOADED[key]
+        self._split()
+
+
+def write_pngs(images: np.ndarray, folder: Path) -> list[Path]:
+    """uint8 images ``[N, H, W]`` or ``[N, H, W, C]`` as ``folder/000000.png`` ...; the folder
+    is made if its parent exists, and one that already holds PNG files is refused (nothing is
+    overwritten). A file that cannot be written is a one-line error."""
+    from PIL import Image
+
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        raise GankitError(f"cannot write '{folder}': folder '{folder.parent}' does not exist")
+    if folder.is_dir() and any(folder.glob("*.png")):
+        raise GankitError(f"'{folder}' already holds PNG files; write to a new or empty folder")
+    digits = max(6, len(str(len(images) - 1)))
+    paths = []
+    try:
+        folder.mkdir(exist_ok=True)
+        for i, image in enumerate(images):
+            path = folder / f"{i:0{digits}d}.png"
+            Image.fromarray(image).save(path)
+            paths.append(path)
+    except OSError as exc:
+        raise GankitError(f"cannot write PNG files in '{folder}': {exc.strerror or exc}") from None
+    return paths

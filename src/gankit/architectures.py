@@ -92,3 +92,15 @@ def stacked_mlp(model: ModelConfig, shape: tuple[int, ...], role: Role, members:
 ARCHITECTURES.register("mlp")(Architecture(
     build_mlp, stacked_mlp,
     description="fully connected layers of widths model.g_hidden / model.d_hidden"))
+
+
+def _register_pacgan() -> None:
+    from gankit.pacgan import PacganOptions, build_pacgan, stacked_pacgan
+
+    ARCHITECTURES.register("pacgan_mlp")(Architecture(
+        build_pacgan, stacked_pacgan, PacganOptions,  # type: ignore[arg-type]
+        description="PacGAN's 2-D networks: G with batch norm (batch statistics only), D of maxout "
+                    "layers (model.options.maxout_pieces)"))
+
+
+_register_pacgan()

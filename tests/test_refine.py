@@ -185,3 +185,15 @@ def test_cli_refuses_a_bad_gamma_in_one_line(ring_run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--gamma must be a quantile in [0, 1] or 'exact'" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_refinement_raises_the_share_of_high_quality_points_on_a_trained_ring(tmp_path):
+    from gankit.run import train
+
+    run = train(preset="ring", steps=3000, out=tmp_path / "ring", figures=False)
+    plain = run.evaluate(2500)["hq_fraction"]
+    for settings in (RefineSettings(method="drs"), RefineSettings(method="mh", calibrate="isotonic")):
+        refined = run.evaluate(2500, refine=settings, seed=0)
+        assert refined["hq_fraction"] > plain + 0.05, (settings, plain, refined["hq_fraction"])
+        assert refined["modes_covered"] == 8

@@ -54,6 +54,7 @@ CALIBRATIONS = ("none", "logistic", "isotonic")
 # Objectives whose D is a classifier trained with cross-entropy: its logit estimates log p_data / p_G.
 RATIO_OBJECTIVES = ("minimax", "nonsaturating")
 ROUND = 1024  # DRS proposals per round (at least n): a fixed size keeps members independent
+MIN_BATCH = 256  # rows per generator pass at least (see ``propose`` in :func:`refine`)
 MAX_PROPOSALS_PER_SAMPLE = 1000  # DRS gives up below an acceptance rate of 0.1%
 
 Propose = Callable[[int], torch.Tensor]  # k -> [members, k, *shape], noise from the sampler's rng
@@ -273,8 +274,11 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
     generator = trainer.eval_generator
 
     def propose(k: int) -> torch.Tensor:
-        z = torch.randn((k, noise_dim), generator=rng, device=device)
-        return trainer.generate(z.expand(members, k, noise_dim), generator)
+        # At least MIN_BATCH rows per pass: a generator with batch norm normalises by the
+        # statistics of its batch, which a handful of rows would make noisy.
+        rows = max(k, MIN_BATCH)
+        z = torch.randn((rows, noise_dim), generator=rng, device=device)
+        return trainer.generate(z.expand(members, rows, noise_dim), generator)[:, :k]
 
     def raw(x: torch.Tensor) -> torch.Tensor:
         return discriminator_scores(trainer, x)

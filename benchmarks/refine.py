@@ -3,8 +3,8 @@
 Trains each set-up once as a population of --seeds members (the `ring`/`grid` presets, and the
 `pacgan` preset with model.pack 1 and 4), on a shortened budget (--steps; the presets' linear
 learning-rate decay is laid over it), then scores 2,500 samples of every member drawn five
-ways: G alone ("plain"), DRS (gamma the 0.95 quantile of F, and gamma = 0: plain rejection
-sampling), MH-GAN (K = --chain) with raw and with isotonic-calibrated D. Prints the mean and
+ways: G alone ("plain"), DRS (gamma the 0.5 (default) or 0.95 quantile of F, or gamma = 0:
+plain rejection sampling), MH-GAN (K = --chain) with raw and with isotonic-calibrated D. Prints the mean and
 standard error over members of modes_covered, hq_fraction and reverse_kl, with the acceptance
 rate, G passes per sample and the seconds refinement took, beside the published rows.
 
@@ -32,6 +32,7 @@ PUBLISHED = {  # PacGAN (Lin et al. 2018) Table 1, 10 trials: modes, high-qualit
 }
 SAMPLERS = {
     "plain": None,
+    "drs q=0.5": RefineSettings(method="drs", gamma_percentile=0.5),
     "drs q=0.95": RefineSettings(method="drs", gamma_percentile=0.95),
     "drs gamma=0": RefineSettings(method="drs", gamma_percentile=None),
     "mh": RefineSettings(method="mh"),

@@ -339,9 +339,9 @@ def _add_refine_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("refinement with the discriminator (docs/REFINE.md)")
     g.add_argument("--refine", choices=["drs", "mh"],
                    help="drs: discriminator rejection sampling; mh: Metropolis-Hastings GAN")
-    g.add_argument("--gamma", default="0.95", metavar="Q|exact",
+    g.add_argument("--gamma", default="0.5", metavar="Q|exact",
                    help="drs: gamma is this quantile of F over the burn-in (higher keeps fewer, "
-                   "better samples); 'exact': gamma = 0, plain rejection sampling (default 0.95)")
+                   "better samples); 'exact': gamma = 0, plain rejection sampling (default 0.5)")
     g.add_argument("--chain", type=_positive_int, default=40, metavar="K",
                    help="mh: proposals per returned sample (default: %(default)s; the paper used 640)")
     g.add_argument("--calibrate", choices=["none", "logistic", "isotonic"], default="none",

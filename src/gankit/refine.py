@@ -68,7 +68,7 @@ class RefineSettings:
     method: str = "drs"
     # DRS: gamma is this quantile of F over the burn-in; None: gamma = 0, plain rejection
     # sampling with the estimated bound (exact when D's logit is the true log ratio).
-    gamma_percentile: float | None = 0.95
+    gamma_percentile: float | None = 0.5
     epsilon: float = 1e-6  # DRS: keeps log(1 - exp(.)) finite at the largest logit
     burn_in: int = 10_000  # DRS: proposals that estimate the largest logit D*_M
     chain: int = 40  # MH: proposals per returned sample, K (the paper used 640)
@@ -140,7 +140,8 @@ def drs(propose: Propose, score: Score, n: int, rng: torch.Generator, settings: 
         if proposed >= MAX_PROPOSALS_PER_SAMPLE * n:
             rate = float(count[~done].min()) / proposed
             raise GankitError(f"drs accepted {rate:.2%} of {proposed} proposals (below "
-                              f"{1 / MAX_PROPOSALS_PER_SAMPLE:.1%}); lower --gamma")
+                              f"{1 / MAX_PROPOSALS_PER_SAMPLE:.1%}): D's largest logit dwarfs its "
+                              "typical one; use a lower --gamma quantile")
         x = propose(size)
         s = score(x)
         u = torch.rand(size, generator=rng, device=rng.device)

@@ -141,6 +141,19 @@ def test_a_packed_discriminator_scores_a_sample_as_copies_of_it():
     assert out.samples.shape == (2, 20, 2)
 
 
+def test_a_diverged_member_gets_nan_and_does_not_stall_the_others():
+    trainer = _trainer()
+    with torch.no_grad():
+        for p in trainer.discriminator.parameters():
+            p[1].fill_(float("nan"))
+    for settings in (RefineSettings(burn_in=200), RefineSettings(method="mh", chain=3, calibrate="isotonic",
+                                                                 calibration_samples=100)):
+        out = refine(trainer, 30, settings, seed=0)
+        assert torch.isfinite(out.samples[0]).all() and 0 < out.acceptance_rate[0] <= 1
+        if settings.method == "drs":
+            assert torch.isnan(out.samples[1]).all() and np.isnan(out.acceptance_rate[1])
+
+
 def test_a_critic_is_refused_unless_calibrated():
     trainer = _trainer()
     trainer.config.train.loss = "hinge"

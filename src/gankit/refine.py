@@ -122,7 +122,8 @@ def drs(propose: Propose, score: Score, n: int, rng: torch.Generator, settings: 
 
     ``extra_g``/``extra_d`` are passes already spent per member (calibration), added to the cost.
     """
-    burn = score(propose(settings.burn_in))
+    burn_x = propose(settings.burn_in)
+    burn = score(burn_x)
     members = burn.shape[0]
     max_score = burn.max(dim=1).values
     if settings.gamma_percentile is None:
@@ -134,7 +135,10 @@ def drs(propose: Propose, score: Score, n: int, rng: torch.Generator, settings: 
     kept: list[list[torch.Tensor]] = [[] for _ in range(members)]
     count = torch.zeros(members, dtype=torch.long)
     proposals_used = torch.zeros(members, dtype=torch.long)  # up to and including the n-th accepted
-    done = torch.zeros(members, dtype=torch.bool)
+    # A member whose D gives no finite logit (a diverged member) accepts nothing: it is given
+    # NaN points and NaN rates, as its plain samples would be, instead of stalling the others.
+    dead = ~torch.isfinite(max_score).cpu()
+    done = dead.clone()
     proposed = 0
     while not bool(done.all()):
         if proposed >= MAX_PROPOSALS_PER_SAMPLE * n:
@@ -162,9 +166,11 @@ def drs(propose: Propose, score: Score, n: int, rng: torch.Generator, settings: 
                 done[i] = True
                 proposals_used[i] = proposed + int(take[-1]) + 1
         proposed += size
-    used = proposals_used.double()
+    used = torch.where(dead, torch.nan, proposals_used.double())
+    nan = torch.full((n, *burn_x.shape[2:]), torch.nan, dtype=burn_x.dtype, device=burn_x.device)
+    samples = [nan if dead[i] else torch.cat(kept[i]) for i in range(members)]
     return Refined(
-        samples=torch.stack([torch.cat(parts) for parts in kept]),
+        samples=torch.stack(samples),
         acceptance_rate=(n / used).tolist(),
         g_passes=((settings.burn_in + used) / n + extra_g).tolist(),
         d_passes=((settings.burn_in + used) / n + extra_d).tolist(),
@@ -179,8 +185,6 @@ def mh(propose: Propose, score: Score, start: torch.Tensor, rng: torch.Generator
     members, n = start.shape[:2]
     k = settings.chain
     x, s = start, score(start)
-    moved = torch.zeros(members, n, dtype=torch.bool, device=s.device)
-    accepted = torch.zeros(members, device=s.device)
 
     def run_chain(x: torch.Tensor, s: torch.Tensor, active: torch.Tensor
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -259,6 +263,11 @@ def discriminator_scores(trainer: Trainer, x: torch.Tensor) -> torch.Tensor:
     return trainer.discriminator(x)
 
 
+def _no_calibration(values: np.ndarray) -> np.ndarray:
+    """The map of a member whose D is not finite (diverged): nothing to calibrate, NaN odds."""
+    return np.full(np.shape(values), np.nan)
+
+
 def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int | None = None) -> Refined:
     """``n`` refined samples of every member of ``trainer``, reproducible with ``seed``."""
     if isinstance(settings, str):
@@ -295,7 +304,9 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
             m = settings.calibration_samples
             real_s = raw(real(m)).cpu().numpy()
             fake_s = raw(propose(m)).cpu().numpy()
-            maps = [fit_calibration(real_s[i], fake_s[i], settings.calibrate) for i in range(members)]
+            maps = [fit_calibration(real_s[i], fake_s[i], settings.calibrate)
+                    if np.isfinite(real_s[i]).all() and np.isfinite(fake_s[i]).all() else _no_calibration
+                    for i in range(members)]
 
             def score(x: torch.Tensor) -> torch.Tensor:
                 s = raw(x).cpu().numpy()

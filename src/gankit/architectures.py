@@ -157,3 +157,15 @@ ARCHITECTURES.register("dcgan")(Architecture(
     build_dcgan, options=DCGANOptions,
     description="convolutional G and D for square images (sizes 8, 16, 32, ...), widths from "
                 "model.options.width (model.g_hidden, d_hidden and activation do not apply)"))
+
+
+def _register_pacgan() -> None:
+    from gankit.pacgan import PacganOptions, build_pacgan, stacked_pacgan
+
+    ARCHITECTURES.register("pacgan_mlp")(Architecture(
+        build_pacgan, stacked_pacgan, PacganOptions,  # type: ignore[arg-type]
+        description="PacGAN's 2-D networks: G with batch norm (batch statistics only), D of maxout "
+                    "layers (model.options.maxout_pieces)"))
+
+
+_register_pacgan()

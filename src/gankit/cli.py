@@ -28,6 +28,7 @@ from gankit.errors import GankitError, did_you_mean
 
 if TYPE_CHECKING:
     from gankit.memberstats import MemberMetrics
+    from gankit.refine import RefineSettings
     from gankit.tasks import Task
 
 
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
+    _add_refine_arguments(p)
 
     p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -169,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task-only", action="store_true",
                    help="only the task's own metrics (skip MMD, sliced W1, precision/recall, "
                    "density/coverage and their noise floors)")
+    _add_refine_arguments(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of a refined evaluation (default: 0)")
 
     p = commands.add_parser("plot", parents=[common], help="redraw a run's figures")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -302,7 +306,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
     run = Run.load(args.run_dir, args.device)
-    samples = run.sample(args.n, args.seed, args.member)
+    settings = _refine_settings(args)
+    if settings is None:
+        samples = run.sample(args.n, args.seed, args.member)
+    else:
+        samples, cost = run.sample_refined(args.n, settings, args.seed, args.member)
     if out.suffix == ".csv" and samples.ndim > 2:
         raise GankitError("images do not fit a CSV table; use --out DIR/ (PNG files) or --out FILE.npy")
     if out.suffix == ".npy":
@@ -322,6 +330,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise GankitError(f"cannot write '{out}': {exc.strerror}") from None
     print(f"wrote {args.n} samples of size {samples.shape[1]} to {out}")
+    if settings is not None:
+        _print_refinement(settings, cost)
     return 0
 
 
@@ -356,13 +366,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from gankit.rundir import jsonable
 
     run = Run.load(args.run_dir, args.device)
-    metrics = run.evaluate(args.n, general=not args.task_only)
+    settings = _refine_settings(args)
+    metrics = run.evaluate(args.n, general=not args.task_only, refine=settings, seed=args.seed)
     if args.json:
         print(json.dumps(jsonable({"step": run.trainer.step_count, **metrics}), indent=2))
         return 0
     members = run.trainer.members
     print(f"{run.path} at step {run.trainer.step_count}" + (f", {members} members:" if members > 1 else ":"))
     _print_metrics(metrics)
+    if settings is not None:
+        _print_refinement(settings, metrics)
     if members > 1:
         per_member = metrics["members"]
         general = set(METRICS.names())
@@ -371,6 +384,46 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for i in range(members):
             print(f"  {i:>6} " + " ".join(f"{per_member[k][i]:>18.4f}" for k in keys))
     return 0
+
+
+def _add_refine_arguments(p: argparse.ArgumentParser) -> None:
+    """Sampling guided by the discriminator (gankit.refine), shared by sample and eval."""
+    g = p.add_argument_group("refinement with the discriminator (docs/REFINE.md)")
+    g.add_argument("--refine", choices=["drs", "mh"],
+                   help="drs: discriminator rejection sampling; mh: Metropolis-Hastings GAN")
+    g.add_argument("--gamma", default="0.5", metavar="Q|exact",
+                   help="drs: gamma is this quantile of F over the burn-in (higher keeps fewer, "
+                   "better samples); 'exact': gamma = 0, plain rejection sampling (default 0.5)")
+    g.add_argument("--chain", type=_positive_int, default=40, metavar="K",
+                   help="mh: proposals per returned sample (default: %(default)s; the paper used 640)")
+    g.add_argument("--calibrate", choices=["none", "logistic", "isotonic"], default="none",
+                   help="fit D's probabilities on held-out real and generated samples first "
+                   "(default: none)")
+
+
+def _refine_settings(args: argparse.Namespace) -> RefineSettings | None:
+    from gankit.refine import RefineSettings
+
+    if args.refine is None:
+        return None
+    if args.gamma == "exact":
+        gamma = None
+    else:
+        try:
+            gamma = float(args.gamma)
+        except ValueError:
+            raise GankitError(f"--gamma must be a quantile in [0, 1] or 'exact', "
+                              f"got '{args.gamma}'") from None
+    return RefineSettings(method=args.refine, gamma_percentile=gamma, chain=args.chain,
+                          calibrate=args.calibrate)
+
+
+def _print_refinement(settings: RefineSettings, metrics: dict[str, Any]) -> None:
+    from gankit.refine import describe
+
+    print(f"  refined by {describe(settings)}: acceptance rate {metrics['acceptance_rate']:.3f}, "
+          f"{metrics['g_passes_per_sample']:.1f} G and {metrics['d_passes_per_sample']:.1f} D passes "
+          "per sample")
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

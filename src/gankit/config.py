@@ -488,6 +488,28 @@ PRESET_HELP["digits"] = "dcgan (width 32) with DCGAN's Adam settings on the 8x8 
 PRESET_HELP["images"] = "the digits preset's settings for a folder of images, untuned (10000 steps)"
 
 
+def _pacgan_preset() -> dict[str, Any]:
+    # PacGAN's 2-D experiments (Lin et al. 2018, after VEEGAN): G of 4 x 400 units with batch
+    # norm and ReLU on 2-D Gaussian noise, D of 3 maxout layers of 200 units with 5 pieces,
+    # the non-saturating loss, Adam lr 1e-4 and beta1 0.8, batches of 100. model.pack = 1 is
+    # PacGAN's plain "GAN" row; --set model.pack=2..4 packs (pack 3 needs a batch of 99 or 102).
+    config = Config(
+        name="pacgan",
+        data=DataConfig("ring"),
+        model=ModelConfig(arch="pacgan_mlp", noise_dim=2, g_hidden=[400] * 4, d_hidden=[200] * 3,
+                          activation="relu", options={"maxout_pieces": 5, "batch_norm": True}),
+        train=TrainConfig(steps=20000, batch_size=100, loss="nonsaturating", lr_g=1e-4, lr_d=1e-4,
+                          betas_g=[0.8, 0.999], betas_d=[0.8, 0.999]),
+        log=LogConfig(log_every=100, eval_every=1000, snapshot_every=1000, checkpoint_every=2000),
+    )
+    return config.to_dict()
+
+
+PRESETS["pacgan"] = _pacgan_preset
+PRESET_HELP["pacgan"] = ("PacGAN's 2-D set-up: G 4x400 batch norm, D 3x200 maxout(5), lr 1e-4, "
+                         "beta1 0.8, batch 100; --set model.pack=1..4")
+
+
 def preset(name: str) -> dict[str, Any]:
     if name not in PRESETS:
         raise GankitError(f"unknown preset '{name}'{did_you_mean(name, PRESETS)}; "

@@ -8,7 +8,7 @@ import os
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gankit import __version__
 from gankit.checkpoint import atomic_write_text, open_latest
@@ -19,6 +19,9 @@ from gankit.errors import GankitError
 from gankit.rundir import RunFolder
 from gankit.session import Interrupted, run_session
 from gankit.training import Trainer
+
+if TYPE_CHECKING:
+    from gankit.refine import Refined, RefineSettings
 
 __all__ = ["Interrupted", "Run", "TrainingDiverged", "resume", "train"]
 
@@ -56,18 +59,57 @@ class Run:
     def summary(self) -> dict[str, Any]:
         return self.folder.read_summary()
 
-    def sample(self, n: int, seed: int | None = None, member: int = 0) -> Any:
+    def sample(self, n: int, seed: int | None = None, member: int = 0,
+               refine: str | RefineSettings | None = None) -> Any:
         """``n`` generated points of one member (from the EMA generator when EMA is on), in the
-        user's form (the task's ``decode``: an array for the built-in tasks)."""
-        return self.trainer.task.decode(self.trainer.sample(n, seed, member))
+        user's form (the task's ``decode``: an array for the built-in tasks).
 
-    def evaluate(self, n: int | None = None, general: bool = False) -> dict[str, Any]:
+        ``refine`` (``"drs"``, ``"mh"`` or a :class:`gankit.refine.RefineSettings`) draws them
+        with the discriminator's help; :meth:`refine` also returns the acceptance rate and cost.
+        """
+        if refine is None:
+            return self.trainer.task.decode(self.trainer.sample(n, seed, member))
+        return self.sample_refined(n, refine, seed, member)[0]
+
+    def sample_refined(self, n: int, refine: str | RefineSettings, seed: int | None = None,
+                       member: int = 0) -> tuple[Any, dict[str, float]]:
+        """Refined samples of one member in the user's form, and that member's acceptance rate
+        and passes per sample."""
+        if not 0 <= member < self.trainer.members:
+            raise GankitError(f"member {member} does not exist; this run has members 0 to "
+                              f"{self.trainer.members - 1}")
+        refined = self.refine(n, refine, seed)
+        samples = self.trainer.task.decode(refined.samples[member].cpu().numpy())
+        return samples, refined.member_metrics(member)
+
+    def refine(self, n: int, settings: str | RefineSettings = "drs", seed: int | None = None) -> Refined:
+        """``n`` samples of every member drawn by DRS or MH-GAN (:mod:`gankit.refine`), with
+        each member's acceptance rate and generator/discriminator passes per sample."""
+        from gankit.refine import refine
+
+        return refine(self.trainer, n, settings, seed)
+
+    def evaluate(self, n: int | None = None, general: bool = False,
+                 refine: str | RefineSettings | None = None, seed: int = 0) -> dict[str, Any]:
         """Metrics recomputed now; with several members, their median, quartiles and range.
 
         ``general`` adds the sample-based metrics (MMD, sliced W1, precision, recall, density,
-        coverage) with their noise floors.
+        coverage) with their noise floors. With ``refine`` the metrics score refined samples
+        (drawn with ``seed``) and add ``acceptance_rate``, ``g_passes_per_sample`` and
+        ``d_passes_per_sample``.
         """
-        return self.trainer.evaluate(n, general)
+        if refine is None:
+            return self.trainer.evaluate(n, general)
+        from gankit.memberstats import MemberMetrics
+        from gankit.refine import refinement_metrics
+
+        trainer = self.trainer
+        n = n or trainer.config.log.eval_samples or trainer.task.eval_samples
+        n -= n % trainer.config.model.pack  # D's mean on the samples is taken over packed rows
+        refined = self.refine(n, refine, seed)
+        record = trainer.evaluate_members(n, general, fake=refined.samples)
+        costs = MemberMetrics.from_members(refinement_metrics(refined), trainer.diverged.tolist())
+        return record.merged(costs).to_row()
 
     def evaluate_members(self, n: int | None = None, general: bool = False) -> list[dict[str, float]]:
         """Each member's metrics, recomputed now."""

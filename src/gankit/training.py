@@ -268,15 +268,18 @@ class Trainer:
         final = self.config.log.eval_samples or self.task.eval_samples
         return min(final, self.config.log.interim_eval_samples or final)
 
-    def evaluate_members(self, n: int | None = None, general: bool = False) -> MemberMetrics:
+    def evaluate_members(self, n: int | None = None, general: bool = False,
+                         fake: torch.Tensor | None = None) -> MemberMetrics:
         """Each member's task metrics plus mean D on real and generated data.
 
         The evaluation draws come from each member's own stream, seeded afresh each time, so
         metrics at different steps compare the same noise and training randomness is untouched.
         With ``general``, also the sample-based metrics of :mod:`gankit.metrics` against a real
-        sample, each with its noise floor from a second, independent real sample.
+        sample, each with its noise floor from a second, independent real sample. ``fake``
+        (``[members, n, *shape]``, e.g. refined samples) is scored instead of G's own draws.
         """
-        real, fake = self._evaluation_draws(n)
+        real, drawn = self._evaluation_draws(n if fake is None else fake.shape[1])
+        fake = drawn if fake is None else fake.to(self.device)
         n = real.shape[1]
         with self._evaluating():
             p = self.config.model.pack

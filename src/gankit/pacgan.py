@@ -99,16 +99,17 @@ class StackedBatchNorm(nn.Module):
 
 
 def _options(model: ModelConfig) -> PacganOptions:
+    """The architecture's options, for either builder (this architecture has no spectral norm)."""
     from gankit.architectures import ARCHITECTURES
 
+    if model.spectral_norm:
+        raise GankitError("model.spectral_norm is not implemented for architecture 'pacgan_mlp'")
     return ARCHITECTURES.get("pacgan_mlp").parse_options(model.options, "pacgan_mlp")
 
 
 def build_pacgan(model: ModelConfig, shape: tuple[int, ...], role: Role) -> nn.Module:
     """One member: G = [Linear (no bias), BatchNorm, activation] per hidden width, then Linear;
     D = [Linear to width * pieces, Maxout] per hidden width, then Linear to one logit."""
-    if model.spectral_norm:
-        raise GankitError("model.spectral_norm is not implemented for architecture 'pacgan_mlp'")
     options = _options(model)
     layers: list[nn.Module] = []
     if role == "generator":
@@ -155,8 +156,6 @@ class StackedPacgan(nn.Sequential):
 
 
 def stacked_pacgan(model: ModelConfig, shape: tuple[int, ...], role: Role, members: int) -> StackedPacgan:
-    if model.spectral_norm:
-        raise GankitError("model.spectral_norm is not implemented for architecture 'pacgan_mlp'")
     options = _options(model)
     layers: list[nn.Module] = []
     if role == "generator":

@@ -225,3 +225,18 @@ def test_r1_adds_half_gamma_times_the_squared_input_gradient():
     x = real.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(plain.discriminator(x).sum(), x)
     torch.testing.assert_close(terms["r1"], grad.pow(2).sum(-1).mean(-1))
+
+
+@pytest.mark.parametrize("data, arch", [("parabola", "mlp"), ("digits", "dcgan")])
+def test_bf16_autocast_keeps_float32_weights_and_lands_near_the_float32_step(data, arch):
+    overrides = [{"data": {"name": data}, "model": {"arch": arch}, "train": {"amp": "bf16"}}]
+    if arch == "dcgan":
+        overrides.append({"model": {"options": {"width": 8}}, "train": {"batch_size": 32}})
+    trainer = Trainer.from_config(resolve_config("default", overrides=overrides))
+    plain = Trainer.from_config(resolve_config("default", overrides=[*overrides, {"train": {"amp": "none"}}]))
+    stats, reference = trainer.step(), plain.step()
+    assert trainer.g_flat.dtype == torch.float32 and stats.d_loss.dtype == torch.float32
+    assert torch.isfinite(trainer.g_flat).all()
+    # the same step in bfloat16 lands near the float32 one, not on it
+    assert not torch.equal(trainer.g_flat, plain.g_flat)
+    torch.testing.assert_close(stats.d_loss, reference.d_loss, rtol=0.05, atol=0.05)

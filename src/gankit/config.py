@@ -63,6 +63,9 @@ class TrainConfig:
     # step 3.7x as soon as another process runs (benchmarks/threads_under_load.py); 0 = torch's.
     threads: int = 1
     on_divergence: str = "stop"  # or "rollback": back to the last checkpoint, smaller lr
+    # "bf16": forward passes of the step under torch.autocast in bfloat16 (weights, optimizer
+    # and losses stay float32); meant for the convolutional networks on a GPU. "none": float32.
+    amp: str = "none"
     max_rollbacks: int = 3
     rollback_lr_factor: float = 0.5
 
@@ -149,6 +152,8 @@ class Config:
         if self.train.lr_schedule not in LR_SCHEDULES:
             raise GankitError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
                               f"got '{self.train.lr_schedule}'")
+        if self.train.amp not in ("none", "bf16"):
+            raise GankitError(f"train.amp must be 'none' or 'bf16', got '{self.train.amp}'")
         if self.train.on_divergence not in ("stop", "rollback"):
             raise GankitError(f"train.on_divergence must be 'stop' or 'rollback', "
                               f"got '{self.train.on_divergence}'")

@@ -146,6 +146,11 @@ class Trainer:
         return torch.stack([torch.randn(size, generator=rng, device=self.device)
                             for rng in rngs or self.noise_rngs])
 
+    def _mixed_precision(self) -> contextlib.AbstractContextManager:
+        """bfloat16 autocast for the step's forward passes when ``train.amp = "bf16"``."""
+        enabled = self.config.train.amp == "bf16"
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
+
     def generate(self, z: torch.Tensor, generator: nn.Module | None = None) -> torch.Tensor:
         """G's output passed through the task's output head (e.g. a softmax per categorical
         column of a table; the identity for most tasks): what D sees and what gets decoded."""
@@ -165,16 +170,18 @@ class Trainer:
         share = self.team.share
         for _ in range(t.d_steps):
             real = pack(share(self.real(t.batch_size)), p)
-            with torch.no_grad():
+            with torch.no_grad(), self._mixed_precision():
                 fake = pack(self.generate(share(self.noise(t.batch_size))), p)
-            d_loss, real_logits, fake_logits, terms = self.discriminator_loss(real, fake)
+            with self._mixed_precision():
+                d_loss, real_logits, fake_logits, terms = self.discriminator_loss(real, fake)
             self.opt_d.step(self.team.average(flat_grad(d_loss.sum(), self.d_params)), lr_scale)
             for term, weight in self.regularisers:
                 if term.projection is not None:
                     terms[term.name] = term.projection(self.discriminator, weight)
-        fake = pack(self.generate(share(self.noise(t.batch_size))), p)
-        real_for_g = self.discriminator(real.detach()) if self.objective.g_needs_real else None
-        g_loss = self.objective.g_loss(self.discriminator(fake), real_for_g)
+        with self._mixed_precision():
+            fake = pack(self.generate(share(self.noise(t.batch_size))), p)
+            real_for_g = self.discriminator(real.detach()).float() if self.objective.g_needs_real else None
+            g_loss = self.objective.g_loss(self.discriminator(fake).float(), real_for_g)
         self.opt_g.step(self.team.average(flat_grad(g_loss.sum(), self.g_params)), lr_scale)
         if self.ema is not None:
             self.ema.update(self.g_flat)
@@ -192,7 +199,7 @@ class Trainer:
             fake.requires_grad_(True)
         # One pass over real and fake together: D has no batch statistics, so this equals
         # two passes and halves the number of small matrix products.
-        logits = self.discriminator(torch.cat([real, fake], dim=1))
+        logits = self.discriminator(torch.cat([real, fake], dim=1)).float()  # losses in float32
         rows = real.shape[1]
         real_logits, fake_logits = logits[:, :rows], logits[:, rows:]
         loss = self.objective.d_loss(real_logits, fake_logits)

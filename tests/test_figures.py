@@ -86,3 +86,25 @@ def test_plot_on_a_read_only_run_folder_is_one_line(curve_run, tmp_path, capsys)
         for folder in (run, run / "figures"):
             if folder.exists():
                 folder.chmod(0o755)
+
+
+def test_gif_frames_drawn_over_kept_axes_equal_frames_drawn_whole(curve_run):
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from gankit import figures
+    from gankit.rundir import RunFolder
+    from gankit.tasks import make_task
+
+    snapshots = RunFolder(curve_run).snapshots.read()
+    assert len(snapshots) >= 3
+    task = make_task("parabola")
+    fast = figures.gif_frames(task, snapshots)
+    for snapshot, frame in zip(snapshots, fast):
+        fig = figures._figure(figsize=(6.4, 4.8), dpi=70)
+        fig.subplots_adjust(**figures.SNAPSHOT_MARGINS)
+        canvas = FigureCanvasAgg(fig)
+        figures.draw_snapshot(fig.subplots(), task, snapshot)
+        canvas.draw()
+        whole = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+        assert np.abs(np.asarray(frame).astype(int) - whole).mean() < 0.01  # antialiasing at most

@@ -86,23 +86,53 @@ def save_progress_grid(task: Task, snapshots: Sequence[dict[str, Any]], path: Pa
     return path
 
 
-def save_gif(task: Task, snapshots: Sequence[dict[str, Any]], path: Path, ms_per_frame: int = 400) -> Path:
+def _data_artists(ax: Any) -> list[Any]:
+    """What a snapshot draws inside the axes, in drawing order: not the axes, ticks or spines."""
+    artists = [*ax.lines, *ax.collections, *ax.images, *ax.patches, *ax.texts, ax.title]
+    if ax.get_legend() is not None:
+        artists.append(ax.get_legend())
+    return sorted(artists, key=lambda a: a.get_zorder())
+
+
+def gif_frames(task: Task, snapshots: Sequence[dict[str, Any]], dpi: int = 70) -> list[Any]:
+    """The snapshots as RGB frames of one size.
+
+    One figure serves every frame. Its axes (ticks, labels, spines: most of a frame's drawing)
+    are drawn once and their pixels kept; each frame restores them and draws only its own
+    curves, points or images on top. A snapshot that moves the axes' limits redraws them.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    # One figure redrawn for every frame, its pixels taken straight from the canvas: no new
-    # figure, layout pass or PNG round trip per frame.
-    fig = _figure(figsize=(6.4, 4.8), dpi=70)
+    fig = _figure(figsize=(6.4, 4.8), dpi=dpi)
     fig.subplots_adjust(**SNAPSHOT_MARGINS)
     canvas = FigureCanvasAgg(fig)
     ax = fig.subplots()
-    frames = []
+    frames, background, limits = [], None, None
     for snapshot in snapshots:
         ax.cla()
         draw_snapshot(ax, task, snapshot)
-        canvas.draw()
+        data = _data_artists(ax)
+        now = (ax.get_xlim(), ax.get_ylim(), ax.axison)
+        if now != limits:
+            for artist in data:
+                artist.set_visible(False)
+            canvas.draw()
+            background, limits = canvas.copy_from_bbox(fig.bbox), now
+            for artist in data:
+                artist.set_visible(True)
+        canvas.restore_region(background)
+        for artist in data:
+            ax.draw_artist(artist)
         rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        frames.append(rgba.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE))
+        frames.append(rgba.convert("RGB"))
+    return frames
+
+
+def save_gif(task: Task, snapshots: Sequence[dict[str, Any]], path: Path, ms_per_frame: int = 400) -> Path:
+    from PIL import Image
+
+    frames = [f.convert("P", palette=Image.Palette.ADAPTIVE) for f in gif_frames(task, snapshots)]
     durations = [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * 4]  # linger on the end
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return path

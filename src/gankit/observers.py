@@ -162,8 +162,11 @@ class ProgressBar(Observer):
             if position >= self.next_line_at or last:
                 self.next_line_at = position + (self.LINE_EVERY if self.total else self.LINE_SECONDS)
                 of = f"/{self.total}" if self.total else ""
+                left = ""
+                if self.total and 0 < step < self.total:
+                    left = f", about {elapsed / step * (self.total - step):.0f} s left"
                 shown = " ".join(f"{k} {v}" for k, v in self._postfix().items())
-                print(f"step {step}{of} ({elapsed:.1f} s) {shown}", file=self.stream, flush=True)
+                print(f"step {step}{of} ({elapsed:.1f} s{left}) {shown}", file=self.stream, flush=True)
             return
         self.bar.update(1)
         if self.log.last_row.get("step") == step:

@@ -136,3 +136,18 @@ def test_settings_that_cannot_be_split_are_refused_on_every_rank(tmp_path, argv,
     proc = _torchrun(*SHORT, "--steps", "5", *argv, "--out", str(tmp_path / "r"), wait=False)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and err.count(message) == 2, err[-2000:]
+
+
+def test_ctrl_c_stops_every_rank_at_the_same_step_with_a_checkpoint(tmp_path):
+    out = tmp_path / "r"
+    proc = _torchrun(*SHORT, "--seeds", "2", "--steps", "100000", "--out", str(out), wait=False)
+    deadline = time.time() + 120
+    while len(list((out / "checkpoints").glob("step_*.pt"))) < 2:
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the whole group
+    _, err = proc.communicate(timeout=120)
+    stops = [line for line in err.splitlines() if line.startswith("gankit: stopped by SIGINT")]
+    assert len(stops) == 2 and stops[0] == stops[1], err[-2000:]  # both ranks, the same step
+    step = int(stops[0].split(" at step ")[1].split(";")[0])
+    assert _state(out)["step"] == step

@@ -443,8 +443,24 @@ def _mixture_preset(task: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def _table_preset() -> dict[str, Any]:
+    # A user's table (gankit.tasks.table); chosen by a short sweep on iris and diabetes
+    # (docs/BENCHMARKS.md, "Tables").
+    config = Config(
+        name="table",
+        data=DataConfig("table"),
+        model=ModelConfig(noise_dim=32, g_hidden=[256, 256], d_hidden=[256, 256], activation="leaky_relu"),
+        train=TrainConfig(steps=3000, batch_size=256, loss="nonsaturating", lr_g=2e-4, lr_d=2e-4,
+                          betas_g=[0.5, 0.9], betas_d=[0.5, 0.9], ema=0.995),
+        log=LogConfig(log_every=50, eval_every=500, eval_samples=2000, snapshot_every=500,
+                      checkpoint_every=1000),
+    )
+    return config.to_dict()
+
+
 PRESETS = {"default": _default_preset, "seed": _seed_preset, "ring": _mixture_preset("ring"),
            "grid": _mixture_preset("grid")}
+PRESETS["table"] = _table_preset
 # One line each for ``gankit train --help``; the reasons behind the values are in docs/BENCHMARKS.md.
 PRESET_HELP = {
     "default": "tuned on the curve task (Adam beta1 = 0, ELU, EMA 0.995, 4000 steps, ~15 s)",
@@ -452,6 +468,7 @@ PRESET_HELP = {
     "ring": "the best found for the 8-mode ring (R1 0.1, linear lr decay, 12000 steps)",
     "grid": "the ring's settings on the 25-mode grid",
 }
+PRESET_HELP["table"] = "a CSV/TSV/.npy table (--data FILE.csv): MLP 256x2, nonsaturating, EMA 0.995"
 
 
 def preset(name: str) -> dict[str, Any]:

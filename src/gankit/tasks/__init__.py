@@ -11,12 +11,14 @@ from gankit.tasks.base import Task, build_task
 from gankit.tasks.mixture1d import Mixture1D
 from gankit.tasks.mixture2d import Grid, Ring
 from gankit.tasks.parabola import Parabola
+from gankit.tasks.table import Table
 
 TASKS: Registry[type[Task]] = Registry("dataset")
 TASKS.register("parabola")(Parabola)
 TASKS.register("mixture1d")(Mixture1D)
 TASKS.register("ring")(Ring)
 TASKS.register("grid")(Grid)
+TASKS.register("table")(Table)
 
 
 def make_task(name: str, params: dict[str, Any] | None = None) -> Task:

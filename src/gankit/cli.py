@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sample", parents=[common], help="write generated samples to a file")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--n", type=_positive_int, default=1000, help="how many (default: %(default)s)")
-    p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv (with a header)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, .npy or .csv (with a header); "
+                   "a table run writes .csv or .tsv with its own columns")
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
@@ -263,6 +264,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from gankit.run import Run
 
     out = Path(args.out)
+    if _is_table_run(args.run_dir):
+        return _sample_table(args, out)
     if out.suffix not in (".npy", ".csv"):
         raise GankitError(f"--out must end in .npy or .csv, got '{out.name}'")
     if not out.parent.is_dir():
@@ -286,6 +289,31 @@ def cmd_sample(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise GankitError(f"cannot write '{out}': {exc.strerror}") from None
     print(f"wrote {args.n} samples of size {samples.shape[1]} to {out}")
+    return 0
+
+
+def _is_table_run(path: str) -> bool:
+    """Whether RUN_DIR was trained on a table file (an unreadable folder: Run.load says why)."""
+    from gankit.rundir import RunFolder
+
+    try:
+        return RunFolder(path).load_config().data.name == "table"
+    except GankitError:
+        return False
+
+
+def _sample_table(args: argparse.Namespace, out: Path) -> int:
+    """A table run's rows, in chunks, with the table's own header, column order and types."""
+    from gankit.run import Run
+    from gankit.tasks.table_write import TABLE_SUFFIXES, write_table
+
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise GankitError(f"a table run writes .csv or .tsv files, got '{out.name}'")
+    if not out.parent.is_dir():
+        raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
+    run = Run.load(args.run_dir, args.device)
+    write_table(run, args.n, out, args.seed, args.member)
+    print(f"wrote {args.n} rows of {len(run.trainer.task.codec.columns)} columns to {out}")
     return 0
 
 

@@ -113,6 +113,25 @@ def _kind(name: str, values: pd.Series, rows: int, categorical: bool, discrete: 
     return "numeric"
 
 
+def _numeric_kind(name: str, values: np.ndarray, discrete: bool) -> str:
+    """:func:`_kind` for a column pandas read as numbers, on its non-missing values, in numpy
+    (a wide table has thousands of them)."""
+    distinct = len(np.unique(values))
+    if distinct <= 1:
+        return "constant"
+    if not np.isfinite(values).all():
+        raise GankitError(f"column '{name}' holds infinite values; replace them or drop the column")
+    if discrete:
+        return "integer"
+    if np.all(values == np.round(values)):
+        return "categorical" if distinct <= DISCRETE_MAX else "integer"
+    return "numeric"
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 @dataclass
 class TableCodec:
     """Encodes rows of one table and decodes generated rows back, fitted on the training rows."""
@@ -131,19 +150,36 @@ class TableCodec:
         _names("discrete", discrete, names)
         columns, start = [], 0
         for name in frame.columns:
-            values = frame[name].dropna()
-            kind = _kind(str(name), values, len(frame), name in categorical, name in discrete)
-            column = Column(str(name), kind, frame[name].dtype, start, 0, bool(frame[name].isna().any()))
-            seen = train[name].dropna()
+            series = frame[name]
+            types = pd.api.types
+            numeric = (types.is_numeric_dtype(series.dtype) and not types.is_bool_dtype(series.dtype)
+                       and name not in categorical)
+            full = _numbers(series) if numeric else None
+            has_missing = bool(np.isnan(full).any()) if full is not None else bool(series.isna().any())
+            if full is not None:
+                values = full[~np.isnan(full)]
+                kind = _numeric_kind(str(name), values, name in discrete)
+            else:
+                kind = _kind(str(name), series.dropna(), len(frame), name in categorical, name in discrete)
+            column = Column(str(name), kind, series.dtype, start, 0, has_missing)
             if kind == "constant":
-                column.categories = [values.iloc[0]] if len(values) else []
+                present = series.dropna()
+                column.categories = [present.iloc[0]] if len(present) else []
             elif column.categorical:
                 # from all rows: a held-out row may hold a rare category no training row has
-                column.categories = ([False, True] if kind == "boolean"
-                                     else sorted(values.unique().tolist(), key=lambda v: (str(type(v)), v)))
+                seen = values.tolist() if full is not None else series.dropna().tolist()
+                if kind == "boolean":
+                    column.categories = [False, True]
+                else:
+                    column.categories = sorted(set(seen), key=lambda v: (str(type(v)), v))
+                    if full is not None and pd.api.types.is_integer_dtype(series.dtype):
+                        column.categories = [int(v) for v in column.categories]
                 column.width = len(column.categories) + column.has_missing
             else:
-                numbers = (seen if len(seen) else values).to_numpy(dtype=np.float64)
+                numbers = _numbers(train[name])
+                numbers = numbers[~np.isnan(numbers)]
+                if len(numbers) == 0:  # every value of the column is in held-out rows
+                    numbers = full[~np.isnan(full)] if full is not None else numbers
                 column.low, column.high = float(numbers.min()), float(numbers.max())
                 if normalise == "quantile":
                     levels = np.linspace(0, 1, min(QUANTILES, len(numbers)))
@@ -182,19 +218,27 @@ class TableCodec:
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows of the user's table -> ``[rows, width]`` float32; unseen categories are an error."""
-        out = np.zeros((len(frame), self.width), dtype=np.float32)
-        for column in self.columns:
-            values = frame[column.name]
-            missing = values.isna().to_numpy()
+        return self.encode_views(self.views_of(frame))
+
+    def views_of(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Per modelled column of a table: numbers (NaN for missing) or category codes."""
+        return [self.codes_of(c, frame[c.name]) if c.categorical else _numbers(frame[c.name])
+                for c in self.modelled]
+
+    def encode_views(self, views: list[np.ndarray]) -> np.ndarray:
+        """Per-column numbers or codes (see :meth:`views`) -> encoded rows."""
+        rows = len(views[0]) if views else 0
+        out = np.zeros((rows, self.width), dtype=np.float32)
+        every = np.arange(rows)
+        for column, view in zip(self.modelled, views):
             if column.categorical:
-                codes = self.codes_of(column, values)
-                out[np.arange(len(frame)), column.start + codes] = 1
-            elif column.numeric:
-                x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-                z = self._forward(column, np.where(missing, column.low, x))
-                out[:, column.start] = np.where(missing, 0.0, z)
-                if column.has_missing:
-                    out[np.arange(len(frame)), column.start + 1 + missing.astype(int)] = 1
+                out[every, column.start + view] = 1
+                continue
+            missing = np.isnan(view)
+            z = self._forward(column, np.where(missing, column.low, view))
+            out[:, column.start] = np.where(missing, 0.0, z)
+            if column.has_missing:
+                out[every, column.start + 1 + missing.astype(np.int64)] = 1
         return out
 
     def codes_of(self, column: Column, values: pd.Series) -> np.ndarray:
@@ -208,18 +252,24 @@ class TableCodec:
         return np.where(missing, len(column.categories), codes)
 
     def views(self, encoded: np.ndarray) -> list[np.ndarray]:
-        """Per modelled column: decoded numbers (NaN for missing) or category codes (missing last)."""
+        """Per modelled column of encoded rows: decoded numbers (clipped, rounded; NaN for
+        missing) or category codes (the missing category last)."""
         views = []
-        for column in self.columns:
+        for column in self.modelled:
             block = encoded[:, column.start:column.start + column.width]
             if column.categorical:
                 views.append(block.argmax(axis=1))
-            elif column.numeric:
-                x = self._inverse(column, block[:, 0].astype(np.float64))
-                if column.has_missing:
-                    x = np.where(block[:, 2] > block[:, 1], np.nan, x)
-                views.append(x)
+                continue
+            x = self._inverse(column, block[:, 0].astype(np.float64))
+            if column.has_missing:
+                x = np.where(block[:, 2] > block[:, 1], np.nan, x)
+            views.append(x)
         return views
+
+    def harden(self, encoded: np.ndarray) -> np.ndarray:
+        """Encoded rows as a user gets them, encoded again: exact one-hots, numbers clipped and
+        rounded. Equal to ``encode(decode(x))``, without building a DataFrame."""
+        return self.encode_views(self.views(encoded))
 
     @property
     def modelled(self) -> list[Column]:
@@ -233,16 +283,13 @@ class TableCodec:
         for column in self.columns:
             if column.kind == "constant":
                 value = column.categories[0] if column.categories else None
-                data[column.name] = _typed(pd.Series([value] * len(encoded)), column)
-                continue
-            view = next(views)
-            if column.categorical:
-                table = np.array(column.categories + [None], dtype=object)
-                series = pd.Series(table[view])
+                data[column.name] = _typed(np.full(len(encoded), value, dtype=object), column)
+            elif column.categorical:
+                table = np.array([*column.categories, None], dtype=object)
+                data[column.name] = _typed(table[next(views)], column)
             else:
-                series = pd.Series(view)
-            data[column.name] = _typed(series, column)
-        return pd.DataFrame(data, columns=[c.name for c in self.columns])
+                data[column.name] = _typed(next(views), column)
+        return pd.DataFrame(data, columns=[c.name for c in self.columns], copy=False)
 
     def describe(self) -> list[str]:
         """One phrase per decision taken on the columns, with counts."""
@@ -266,11 +313,16 @@ class TableCodec:
         return parts
 
 
-def _typed(series: pd.Series, column: Column) -> pd.Series:
+def _typed(values: np.ndarray, column: Column) -> Any:
     """A decoded column in the dtype it was read with. Whole numbers in a column that had missing
     values (which pandas reads as floats) become pandas' nullable Int64, so they stay whole
-    numbers on writing, whether or not this sample has missing values."""
+    numbers on writing, whether or not this sample has missing values. Plain float columns stay
+    numpy arrays: a wide table is one block, not thousands of Series."""
     dtype = column.dtype
+    if pd.api.types.is_float_dtype(dtype) and column.kind in ("numeric", "integer") and not (
+            column.kind == "integer" and column.has_missing):
+        return values.astype(dtype, copy=False)
+    series = pd.Series(values)
     if column.kind == "boolean" or pd.api.types.is_bool_dtype(dtype):
         return series.astype("boolean" if column.has_missing else bool)
     whole = column.kind == "integer" or (column.kind == "categorical" and all(

@@ -334,7 +334,8 @@ class Shortcut:
 
 # In order of application: ``lr`` comes before ``lr_g`` and ``lr_d`` so that those win over it.
 SHORTCUTS: tuple[Shortcut, ...] = (
-    Shortcut("data", ("data.name",), "dataset: parabola (default), mixture1d, ring, grid; without "
+    Shortcut("data", ("data.name",), "dataset: parabola (default), mixture1d, ring, grid, or a table "
+             "FILE.csv/.tsv/.npy; without "
              "--preset it also picks the dataset's preset", "data", "NAME"),
     Shortcut("noise_dim", ("model.noise_dim",), "size of G's noise input z", "model", "N"),
     Shortcut("g_hidden", ("model.g_hidden",), "G's hidden layer widths, e.g. 256,256", "model", "W,W"),

@@ -133,7 +133,8 @@ def detection_auc(real: np.ndarray, fake: np.ndarray) -> float:
     n = min(len(real), len(fake))
     if n < 3:
         return float("nan")
-    x = np.concatenate([real[:n], fake[:n]])
+    # random rows, not the first ones: rows kept in file order may be sorted (iris is, by species)
+    x = np.concatenate([_subsample(real, n), _subsample(fake, n, SEED + 1)])
     y = np.r_[np.zeros(n), np.ones(n)]
     folds = StratifiedKFold(3, shuffle=True, random_state=SEED)
     with warnings.catch_warnings():
@@ -173,8 +174,9 @@ def dcr_share(candidates: np.ndarray, train: np.ndarray, holdout: np.ndarray) ->
     if m == 0 or len(candidates) == 0:
         return float("nan")
     c = torch.as_tensor(candidates, dtype=torch.float64)
-    d_train = torch.cdist(c, torch.as_tensor(train[:m], dtype=torch.float64)).min(dim=1).values
-    d_hold = torch.cdist(c, torch.as_tensor(holdout[:m], dtype=torch.float64)).min(dim=1).values
+    train, holdout = (torch.as_tensor(_subsample(rows, m), dtype=torch.float64) for rows in (train, holdout))
+    d_train = torch.cdist(c, train).min(dim=1).values
+    d_hold = torch.cdist(c, holdout).min(dim=1).values
     return float(((d_train < d_hold).double() + 0.5 * (d_train == d_hold).double()).mean())
 
 

@@ -237,3 +237,15 @@ def test_a_changed_file_is_refused_when_the_run_is_reopened(tmp_path, capsys):
     table.write_text(table.read_text().replace("rare", "gone", 1))
     assert main(["sample", str(run.path), "--n", "5", "--out", str(tmp_path / "x.csv")]) == 2
     assert "changed since this run was configured" in capsys.readouterr().err
+
+
+def test_the_split_is_recorded_and_checked(table_file):
+    from gankit.errors import GankitError
+
+    task = make_task("table", {"path": str(table_file)})
+    assert len(task.split_hash) == 16
+    again = make_task("table", {"path": str(table_file), "split_hash": task.split_hash})
+    assert again.split_hash == task.split_hash
+    assert make_task("table", {"path": str(table_file), "split_seed": 1}).split_hash != task.split_hash
+    with pytest.raises(GankitError, match="held-out rows"):
+        make_task("table", {"path": str(table_file), "split_hash": "0" * 16})

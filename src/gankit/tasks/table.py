@@ -2,16 +2,17 @@
 
 A seeded share of the rows (``data.holdout``, 20% by default, drawn with ``data.split_seed``)
 is held out: the networks never see it, and every metric compares generated rows with it. The
-run's config records the file's fingerprint (:func:`gankit.tasks.table_io.fingerprint`); with
-it and the seed the held-out rows are fixed, and a changed file is refused when the run is
-evaluated or sampled later. The split does not depend on the run's ``--seed``, so runs with
-different seeds are scored on the same rows.
+run's config records the file's fingerprint (:func:`gankit.tasks.table_io.fingerprint`) and a
+hash of the held-out rows' indices (``split_hash``); a changed file, or a split that came out
+differently, is refused when the run is evaluated or sampled later. The split does not depend
+on the run's ``--seed``, so runs with different seeds are scored on the same rows.
 
 Columns, missing values and ranges: see :mod:`gankit.tasks.table_codec`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ class Table(Task):
     target: str = ""  # a column to predict for ml_efficacy; none by default
     normalise: str = "quantile"  # numbers: 'quantile' (to a normal law) or 'standard' (z-scores)
     fingerprint: str = ""  # the file's, recorded by the run; a different file is refused
+    split_hash: str = ""  # the held-out rows' indices, hashed: recorded, and checked on reopening
 
     name = "table"
     preset = "table"
@@ -96,6 +98,12 @@ class Table(Task):
         order = np.random.default_rng(self.split_seed).permutation(len(frame))
         self.holdout_index = np.sort(order[:held])
         self.train_index = np.sort(order[held:])
+        split = hashlib.sha256(self.holdout_index.astype("<i8").tobytes()).hexdigest()[:16]
+        if self.split_hash and self.split_hash != split:
+            raise GankitError(f"the held-out rows of '{path}' are not the ones this run recorded "
+                              f"(split {split}, the run's {self.split_hash}); a numpy with another "
+                              "permutation algorithm? Train a new run")
+        self.split_hash = split
         train = frame.iloc[self.train_index].reset_index(drop=True)
         self.codec = TableCodec.fit(frame, train, self.categorical, self.discrete, self.normalise)
         if self.codec.width == 0:

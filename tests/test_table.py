@@ -164,6 +164,9 @@ def test_a_mixed_type_categorical_codec_round_trips():
     assert back["k"].dtype == "Int64" and back["b"].dtype == "boolean"
     assert back["k"].isna().equals(frame["k"].isna()) and back["b"].isna().equals(frame["b"].isna())
     assert (back["k"].dropna().astype(int) == frame["k"].dropna().astype(int)).all()
+    generated = codec.decode(np.random.default_rng(0).normal(size=(50, codec.width)))
+    tenths = generated["n"].dropna() * 10  # written with one decimal, decoded with one
+    assert np.allclose(tenths, tenths.round()) and generated["n"].dropna().between(1.5, 4.0).all()
 
 
 def _wide(tmp_path, columns):

@@ -13,8 +13,9 @@ Decisions, each counted and printed when a table is read:
 - **Columns that carry nothing** (all missing, or one value only) are not given to the networks
   and come back as they were: all missing, or that one value.
 - **Ranges.** Numbers are normalised with statistics of the training rows only; decoded numbers
-  are clipped to the range of the training rows (margin 0), integers rounded, and categories
-  are only values seen in the table.
+  are clipped to the range of the training rows (margin 0) and rounded to the decimals the
+  training rows are written with (integers to whole numbers; at most 6 decimals, else not
+  rounded), and categories are only values seen in the table.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CATEGORIES_MAX = 1000  # more distinct values than this (or than half the rows) 
 QUANTILES = 1000  # levels of the quantile transform (fewer when there are fewer training rows)
 EDGE = 1e-7  # the quantile transform's outermost levels, mapped to about +-5.2 standard deviations
 NORMALISATIONS = ("quantile", "standard")
+MAX_DECIMALS = 6  # numbers written with more decimals than this are decoded unrounded
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Column:
     quantiles: np.ndarray | None = None  # numeric, integer under 'quantile'
     mean: float = 0.0  # numeric, integer under 'standard'
     std: float = 1.0
+    decimals: int | None = None  # numeric: the decimals the training rows are written with (0 to 6)
 
     @property
     def numeric(self) -> bool:
@@ -128,6 +131,17 @@ def _numeric_kind(name: str, values: np.ndarray, discrete: bool) -> str:
     return "numeric"
 
 
+def _decimals(numbers: np.ndarray) -> int | None:
+    """The fewest decimals (up to MAX_DECIMALS) that write every value exactly: decoded numbers
+    are rounded to them, so a column of lengths in millimetres does not come back as 2.9000413."""
+    sample = numbers[:10_000]
+    for decimals in range(MAX_DECIMALS + 1):
+        scaled = sample * 10.0**decimals
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return decimals
+    return None
+
+
 def _numbers(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -181,6 +195,7 @@ class TableCodec:
                 if len(numbers) == 0:  # every value of the column is in held-out rows
                     numbers = full[~np.isnan(full)] if full is not None else numbers
                 column.low, column.high = float(numbers.min()), float(numbers.max())
+                column.decimals = 0 if kind == "integer" else _decimals(numbers)
                 if normalise == "quantile":
                     levels = np.linspace(0, 1, min(QUANTILES, len(numbers)))
                     column.quantiles = np.quantile(numbers, levels)
@@ -214,7 +229,7 @@ class TableCodec:
         else:
             x = np.interp(ndtr(z), np.linspace(0, 1, len(column.quantiles)), column.quantiles)
         x = np.clip(x, column.low, column.high)
-        return np.round(x) if column.kind == "integer" else x
+        return x if column.decimals is None else np.round(x, column.decimals)
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows of the user's table -> ``[rows, width]`` float32; unseen categories are an error."""

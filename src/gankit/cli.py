@@ -67,7 +67,8 @@ def _option_strings(parser: argparse.ArgumentParser, command: str | None) -> lis
 
 
 TRAIN_EPILOG = """\
-presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, else default):
+presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, a table file -> table,
+else default):
 {presets}
 
 examples:

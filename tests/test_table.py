@@ -189,6 +189,13 @@ def test_a_table_of_10000_columns_trains(tmp_path):
     assert _wide(tmp_path, 10_000).sample(3).shape == (3, 10_000)
 
 
+def test_a_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfa,b\r\n" + b"".join(f"{i},{i % 3}\r\n".encode() for i in range(20)))
+    task = make_task("table", {"path": str(path)})
+    assert [c.name for c in task.codec.columns] == ["a", "b"]
+
+
 def test_npy_tables_are_read_with_named_columns(tmp_path):
     path = tmp_path / "points.npy"
     np.save(path, np.random.default_rng(0).normal(size=(50, 3)))

@@ -35,7 +35,7 @@ def fingerprint(path: Path) -> str:
 def _check_text(path: Path, sep: str) -> list[str]:
     """The header, after checking every line's field count and encoding."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # a BOM (Excel) is not a name
             reader = csv.reader(handle, delimiter=sep)
             header = next(reader, None)
             if header is None or not any(field.strip() for field in header):
@@ -75,7 +75,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         names = _check_text(path, sep)
         try:
-            frame = pd.read_csv(path, sep=sep, encoding="utf-8", skipinitialspace=True, low_memory=False)
+            frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", skipinitialspace=True, low_memory=False)
         except (pd.errors.ParserError, ValueError) as exc:
             raise GankitError(f"cannot read '{path}': {str(exc).strip().splitlines()[0]}") from None
         frame.columns = names

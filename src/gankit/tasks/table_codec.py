@@ -48,6 +48,7 @@ class Column:
     start: int = 0
     width: int = 0
     has_missing: bool = False
+    missing: int = 0  # missing values in the whole table
     categories: list[Any] = field(default_factory=list)  # categorical, boolean; constant: [value]
     low: float = 0.0  # numeric, integer: the training rows' range
     high: float = 0.0
@@ -175,7 +176,8 @@ class TableCodec:
                 kind = _numeric_kind(str(name), values, name in discrete)
             else:
                 kind = _kind(str(name), series.dropna(), len(frame), name in categorical, name in discrete)
-            column = Column(str(name), kind, series.dtype, start, 0, has_missing)
+            column = Column(str(name), kind, series.dtype, start, 0, has_missing,
+                            int(np.isnan(full).sum()) if full is not None else int(series.isna().sum()))
             if kind == "constant":
                 present = series.dropna()
                 column.categories = [present.iloc[0]] if len(present) else []
@@ -314,18 +316,22 @@ class TableCodec:
         kinds = ", ".join(f"{len(names)} {kind}" for kind, names in counts.items())
         parts = [f"{len(self.columns)} columns ({kinds}; {self.width} encoded values, numbers "
                  f"by {self.normalise} transform)"]
-        numbers = [c.name for c in self.columns if c.numeric and c.has_missing]
-        categories = [c.name for c in self.columns if c.categorical and c.has_missing]
+        numbers = [f"{c.name} ({c.missing})" for c in self.columns if c.numeric and c.has_missing]
+        categories = [f"{c.name} ({c.missing})" for c in self.columns if c.categorical and c.has_missing]
         if numbers:
-            parts.append(f"{len(numbers)} number column(s) with missing values get a missing "
-                         f"indicator: {', '.join(numbers[:5])}{' ...' if len(numbers) > 5 else ''}")
+            parts.append(f"{len(numbers)} number column(s) with missing values get a missing indicator "
+                         f"(missing values): {_few(numbers)}")
         if categories:
             parts.append(f"{len(categories)} category column(s) with missing values get a 'missing' "
-                         f"category: {', '.join(categories[:5])}{' ...' if len(categories) > 5 else ''}")
+                         f"category (missing values): {_few(categories)}")
         if "constant" in counts:
             parts.append(f"{len(counts['constant'])} column(s) with one value or none are copied, not "
-                         f"learned: {', '.join(counts['constant'][:5])}")
+                         f"learned: {_few(counts['constant'])}")
         return parts
+
+
+def _few(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _typed(values: np.ndarray, column: Column) -> Any:

@@ -55,6 +55,10 @@ def test_types_missing_values_and_the_split_are_as_stated(table_file):
     assert skew.has_missing and skew.width == 3  # a value and a present/missing span
     assert city.categories == ["a", "b", "c", "rare"] and city.width == 5  # plus 'missing'
     assert len(task.holdout_index) == 120 and len(task.train_index) == 480
+    frame = pd.read_csv(table_file)
+    told = task.describe()  # printed when the table is first read
+    assert "600 rows, 120 held out" in told and "no row dropped" in told
+    assert f"skew ({frame['skew'].isna().sum()})" in told and f"city ({frame['city'].isna().sum()})" in told
     assert not set(task.holdout_index) & set(task.train_index)
     frame = pd.read_csv(table_file)
     # encoding then decoding the training rows gives them back (numbers up to float32)

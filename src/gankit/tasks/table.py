@@ -16,16 +16,17 @@ import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from gankit.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler, Task
-from gankit.tasks.table_codec import TableCodec
 from gankit.tasks.table_io import SUFFIXES, fingerprint, read_table
+
+if TYPE_CHECKING:  # pandas and the codec load when a table is read, not with every task
+    import pandas as pd
 
 _READ: dict[tuple[Any, ...], tuple[pd.DataFrame, str]] = {}  # one read per file version and process
 _TOLD: set[tuple[Any, ...]] = set()  # the decisions on a table are printed once per process
@@ -105,6 +106,8 @@ class Table(Task):
                               "permutation algorithm? Train a new run")
         self.split_hash = split
         train = frame.iloc[self.train_index].reset_index(drop=True)
+        from gankit.tasks.table_codec import TableCodec
+
         self.codec = TableCodec.fit(frame, train, self.categorical, self.discrete, self.normalise)
         if self.codec.width == 0:
             raise GankitError(f"'{path}': every column holds one value or none; there is nothing to learn")
@@ -172,6 +175,8 @@ class Table(Task):
 
     def encode(self, data: Any) -> torch.Tensor:
         """Rows of the table (a DataFrame with its columns) -> encoded rows."""
+        import pandas as pd
+
         frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data,
                                                                           columns=self.train_frame.columns)
         return torch.from_numpy(self.codec.encode(frame))

@@ -12,11 +12,14 @@ import csv
 import hashlib
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gankit.errors import GankitError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUFFIXES = (".csv", ".tsv", ".npy")
 MIN_ROWS = 10  # a held-out share and a training share both need a few rows
@@ -62,6 +65,8 @@ def _check_text(path: Path, sep: str) -> list[str]:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """The table at ``path`` with its header; numbers, booleans and text as pandas reads them."""
+    import pandas as pd  # here, not at import: only table runs pay for pandas
+
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise GankitError(f"a table must be a .csv, .tsv or .npy file, got '{path.name}'")
@@ -88,6 +93,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def _read_npy(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as exc:

@@ -8,7 +8,7 @@ CTGAN trains on the training rows of gankit's split (its discrete columns are th
 treats as categories), for as many epochs as fit in the budget (timed from fits of 5 and 25
 epochs); gankit
 then trains for CTGAN's measured time (``train.max_seconds``). Each model then generates
-``--rows`` rows from seed 0, which are scored by :func:`gankit.tasks.table_metrics.table_metrics`.
+``--rows`` rows from ``--seed`` (0), which are scored by :func:`gankit.tasks.table_metrics.table_metrics`.
 Both use one CPU thread. ``out_of_range`` is the share of generated numbers outside the training
 rows' range, counted before gankit's scoring clips them.
 
@@ -60,7 +60,7 @@ def score(task, frame: pd.DataFrame) -> dict[str, float]:
     return {**metrics, "out_of_range": out_of_range(task, frame)}
 
 
-def run_ctgan(task, seconds: float, rows: int) -> tuple[pd.DataFrame, float, int]:
+def run_ctgan(task, seconds: float, rows: int, seed: int) -> tuple[pd.DataFrame, float, int]:
     from ctgan import CTGAN
 
     discrete = [c.name for c in task.codec.modelled if c.categorical]
@@ -68,7 +68,7 @@ def run_ctgan(task, seconds: float, rows: int) -> tuple[pd.DataFrame, float, int
     def fit(epochs: int) -> tuple[CTGAN, float]:
         started = time.perf_counter()
         model = CTGAN(epochs=epochs)
-        model.set_random_state(0)
+        model.set_random_state(seed)
         model.fit(task.train_frame, discrete)
         return model, time.perf_counter() - started
 
@@ -77,23 +77,25 @@ def run_ctgan(task, seconds: float, rows: int) -> tuple[pd.DataFrame, float, int
     per_epoch = (long - short) / 20
     epochs = max(1, int((seconds - (short - 5 * per_epoch)) / per_epoch))
     model, elapsed = fit(epochs)
-    model.set_random_state(0)
+    model.set_random_state(seed)
     return model.sample(rows), elapsed, epochs
 
 
-def run_gankit(path: Path, target: str, seconds: float, rows: int,
-               out: Path) -> tuple[pd.DataFrame, float, int]:
+def run_gankit(path: Path, target: str, seconds: float, rows: int, out: Path,
+               seed: int) -> tuple[pd.DataFrame, float, int]:
     started = time.perf_counter()
-    run = gankit.train(data=str(path), out=out, overwrite=True, figures=False,
+    run = gankit.train(data=str(path), out=out, overwrite=True, figures=False, seed=seed,
                        set={"data.target": target, "train.steps": 0, "train.max_seconds": seconds})
     elapsed = time.perf_counter() - started
-    return run.sample(rows, seed=0), elapsed, run.summary["step"]
+    return run.sample(rows, seed=seed), elapsed, run.summary["step"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="budget per model and table")
     parser.add_argument("--rows", type=int, default=2000, help="generated rows scored per model")
+    parser.add_argument("--seed", type=int, default=0, help="seed of both models (the split stays)")
+    parser.add_argument("--tables", default="iris,diabetes", help="comma-separated: iris, diabetes")
     parser.add_argument("--out", default="runs/bench_tables")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -107,13 +109,16 @@ def main() -> None:
         print("ctgan is not installed: gankit is measured alone, for --seconds")
     results = {}
     for name, (path, target) in datasets(folder).items():
+        if name not in args.tables.split(","):
+            continue
         task = make_task("table", {"path": str(path), "target": target})
         budget = args.seconds
         if have_ctgan:
-            frame, elapsed, epochs = run_ctgan(task, args.seconds, args.rows)
+            frame, elapsed, epochs = run_ctgan(task, args.seconds, args.rows, args.seed)
             results[f"{name}/ctgan"] = {**score(task, frame), "seconds": elapsed, "steps": f"{epochs} epochs"}
             budget = elapsed
-        frame, elapsed, steps = run_gankit(path, target, budget, args.rows, folder / f"{name}-gankit")
+        frame, elapsed, steps = run_gankit(path, target, budget, args.rows, folder / f"{name}-gankit",
+                                           args.seed)
         results[f"{name}/gankit"] = {**score(task, frame), "seconds": elapsed, "steps": f"{steps} steps"}
         floors = score(task, task.train_frame.sample(min(args.rows, len(task.train_frame)), random_state=0))
         results[f"{name}/floor"] = {**{k: floors.get(f"{k}_floor", float("nan")) for k in KEYS},

@@ -263,3 +263,12 @@ def test_the_split_is_recorded_and_checked(table_file):
     assert make_task("table", {"path": str(table_file), "split_seed": 1}).split_hash != task.split_hash
     with pytest.raises(GankitError, match="held-out rows"):
         make_task("table", {"path": str(table_file), "split_hash": "0" * 16})
+
+
+def test_decoded_numbers_keep_the_decimals_they_are_written_with():
+    from gankit.tasks.table_codec import _decimals
+
+    rng = np.random.default_rng(0)
+    assert _decimals(np.array([5.1, 2.9, 3.0])) == 1 and _decimals(np.array([2.0, 30.0])) == 0
+    assert _decimals(np.round(rng.normal(size=100) * 1000, 4)) == 4
+    assert _decimals(-3 + rng.normal(size=100)) is None  # full precision: not rounded

@@ -138,7 +138,7 @@ def _decimals(numbers: np.ndarray) -> int | None:
     sample = numbers[:10_000]
     for decimals in range(MAX_DECIMALS + 1):
         scaled = sample * 10.0**decimals
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
             return decimals
     return None
 

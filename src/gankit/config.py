@@ -445,8 +445,8 @@ def _mixture_preset(task: str) -> Callable[[], dict[str, Any]]:
 
 
 def _table_preset() -> dict[str, Any]:
-    # A user's table (gankit.tasks.table); chosen by a short sweep on iris and diabetes
-    # (docs/BENCHMARKS.md, "Tables").
+    # A user's table (gankit.tasks.table); chosen by a short sweep on a made-up mixed table
+    # (benchmarks/table_choices.py, docs/BENCHMARKS.md section 7): PacGAN 10 and EMA matter most.
     config = Config(
         name="table",
         data=DataConfig("table"),

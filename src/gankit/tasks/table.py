@@ -163,7 +163,7 @@ class Table(Task):
         """Each categorical span (categories, and missing indicators) as an exact one-hot of its
         largest output, with the gradient of a softmax (straight-through); numbers pass as they
         are. With a plain softmax D tells soft fakes from one-hot real rows at a glance: on a
-        mixed table it lost 0.09 of quality_score (docs/BENCHMARKS.md, "Tables")."""
+        mixed table it lost 0.09 of quality_score (docs/BENCHMARKS.md, section 7)."""
         if not self._head_groups:
             return x
         out = x.clone()

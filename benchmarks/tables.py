@@ -2,7 +2,7 @@
 both scored by gankit's table metrics against the same held-out rows.
 
 CTGAN is not a dependency of gankit: run this with a Python that has both, e.g. a venv made
-for the benchmark (docs/BENCHMARKS.md, "Tables"). Without ctgan, gankit is measured alone.
+for the benchmark (docs/BENCHMARKS.md, section 7). Without ctgan, gankit is measured alone.
 
 CTGAN trains on the training rows of gankit's split (its discrete columns are the ones gankit
 treats as categories), for as many epochs as fit in the budget (timed from fits of 5 and 25

@@ -70,7 +70,7 @@ def _option_strings(parser: argparse.ArgumentParser, command: str | None) -> lis
 
 TRAIN_EPILOG = """\
 presets (--preset; without it the dataset's own: ring -> ring, grid -> grid, digits -> digits,
-IMAGE_DIR/ -> images, else default):
+IMAGE_DIR/ -> images, a table file -> table, else default):
 {presets}
 
 examples:
@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--n", type=_positive_int, default=1000, help="how many (default: %(default)s)")
     p.add_argument("--out", required=True, metavar="FILE",
-                   help="output file, .npy or .csv (with a header), or DIR/ for PNG files (image runs)")
+                   help="output file, .npy or .csv (with a header), or DIR/ for PNG files (image runs); "
+                   "a table run writes .csv or .tsv with its own columns")
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
@@ -299,6 +300,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from gankit.run import Run
 
     out = Path(args.out)
+    if _is_table_run(args.run_dir):
+        return _sample_table(args, out)
     if args.out.endswith(("/", os.sep)) or out.is_dir():
         return _sample_images(args, out)
     if out.suffix not in (".npy", ".csv"):
@@ -348,6 +351,31 @@ def _sample_images(args: argparse.Namespace, out: Path) -> int:
                           "are not images; use --out FILE.npy or FILE.csv")
     paths = write_pngs(run.sample(args.n, args.seed, args.member), out)
     print(f"wrote {len(paths)} PNG images to {out}")
+    return 0
+
+
+def _is_table_run(path: str) -> bool:
+    """Whether RUN_DIR was trained on a table file (an unreadable folder: Run.load says why)."""
+    from gankit.rundir import RunFolder
+
+    try:
+        return RunFolder(path).load_config().data.name == "table"
+    except GankitError:
+        return False
+
+
+def _sample_table(args: argparse.Namespace, out: Path) -> int:
+    """A table run's rows, in chunks, with the table's own header, column order and types."""
+    from gankit.run import Run
+    from gankit.tasks.table_write import TABLE_SUFFIXES, write_table
+
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise GankitError(f"a table run writes .csv or .tsv files, got '{out.name}'")
+    if not out.parent.is_dir():
+        raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
+    run = Run.load(args.run_dir, args.device)
+    write_table(run, args.n, out, args.seed, args.member)
+    print(f"wrote {args.n} rows of {len(run.trainer.task.codec.columns)} columns to {out}")
     return 0
 
 

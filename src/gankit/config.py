@@ -348,7 +348,7 @@ class Shortcut:
 # In order of application: ``lr`` comes before ``lr_g`` and ``lr_d`` so that those win over it.
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("data", ("data.name",), "dataset: parabola (default), mixture1d, ring, grid, digits, or "
-             "a path: IMAGE_DIR/ or FILE.npy|.npz of images; without "
+             "a path: IMAGE_DIR/ or FILE.npy|.npz of images, a table FILE.csv/.tsv/.npy; without "
              "--preset it also picks the dataset's preset", "data", "NAME"),
     Shortcut("noise_dim", ("model.noise_dim",), "size of G's noise input z", "model", "N"),
     Shortcut("g_hidden", ("model.g_hidden",), "G's hidden layer widths, e.g. 256,256", "model", "W,W"),
@@ -480,20 +480,20 @@ def _image_preset(task: str, steps: int, snapshot_every: int) -> Callable[[], di
     return build
 
 
-PRESETS = {"default": _default_preset, "seed": _seed_preset, "ring": _mixture_preset("ring"),
-           "grid": _mixture_preset("grid")}
-# One line each for ``gankit train --help``; the reasons behind the values are in docs/BENCHMARKS.md.
-PRESET_HELP = {
-    "default": "tuned on the curve task (Adam beta1 = 0, ELU, EMA 0.995, 4000 steps, ~15 s)",
-    "seed": "the seed document's program, setting for setting (401 steps; does not converge)",
-    "ring": "the best found for the 8-mode ring (R1 0.1, linear lr decay, 12000 steps)",
-    "grid": "the ring's settings on the 25-mode grid",
-}
-PRESETS["digits"] = _image_preset("digits", 4000, 250)
-# A snapshot of 32x32 RGB images is about 1 MB of snapshots.jsonl: ten of them over the run.
-PRESETS["images"] = _image_preset("images", 10000, 1000)
-PRESET_HELP["digits"] = "dcgan (width 32) with DCGAN's Adam settings on the 8x8 digits (4000 steps, ~1.5 min)"
-PRESET_HELP["images"] = "the digits preset's settings for a folder of images, untuned (10000 steps)"
+def _table_preset() -> dict[str, Any]:
+    # A user's table (gankit.tasks.table); chosen by a short sweep on a made-up mixed table
+    # (benchmarks/table_choices.py, docs/BENCHMARKS.md section 13): PacGAN 10 and EMA matter most.
+    config = Config(
+        name="table",
+        data=DataConfig("table"),
+        model=ModelConfig(noise_dim=32, g_hidden=[256, 256], d_hidden=[256, 256], activation="leaky_relu",
+                          pack=10),
+        train=TrainConfig(steps=4000, batch_size=500, loss="nonsaturating", lr_g=2e-4, lr_d=2e-4,
+                          betas_g=[0.5, 0.9], betas_d=[0.5, 0.9], ema=0.995),
+        log=LogConfig(log_every=50, eval_every=500, eval_samples=2000, snapshot_every=500,
+                      checkpoint_every=1000),
+    )
+    return config.to_dict()
 
 
 def _pacgan_preset() -> dict[str, Any]:
@@ -513,9 +513,26 @@ def _pacgan_preset() -> dict[str, Any]:
     return config.to_dict()
 
 
-PRESETS["pacgan"] = _pacgan_preset
-PRESET_HELP["pacgan"] = ("PacGAN's 2-D set-up: G 4x400 batch norm, D 3x200 maxout(5), lr 1e-4, "
-                         "beta1 0.8, batch 100; --set model.pack=1..4")
+PRESETS: dict[str, Callable[[], dict[str, Any]]] = {
+    "default": _default_preset, "seed": _seed_preset, "ring": _mixture_preset("ring"),
+    "grid": _mixture_preset("grid"), "pacgan": _pacgan_preset, "table": _table_preset,
+    "digits": _image_preset("digits", 4000, 250),
+    # A snapshot of 32x32 RGB images is about 1 MB of snapshots.jsonl: ten of them over the run.
+    "images": _image_preset("images", 10000, 1000),
+}
+# One line each for ``gankit train --help``; the reasons behind the values are in docs/BENCHMARKS.md.
+PRESET_HELP = {
+    "default": "tuned on the curve task (Adam beta1 = 0, ELU, EMA 0.995, 4000 steps, ~15 s)",
+    "seed": "the seed document's program, setting for setting (401 steps; does not converge)",
+    "ring": "the best found for the 8-mode ring (R1 0.1, linear lr decay, 12000 steps)",
+    "grid": "the ring's settings on the 25-mode grid",
+    "pacgan": "PacGAN's 2-D set-up: G 4x400 batch norm, D 3x200 maxout(5), lr 1e-4, beta1 0.8, "
+              "batch 100; --set model.pack=1..4",
+    "table": "a CSV/TSV/.npy table (--data FILE.csv): MLP 256x2, nonsaturating, pack 10, EMA 0.995, "
+             "4000 steps",
+    "digits": "dcgan (width 32) with DCGAN's Adam settings on the 8x8 digits (4000 steps, ~1.5 min)",
+    "images": "the digits preset's settings for a folder of images, untuned (10000 steps)",
+}
 
 
 def preset(name: str) -> dict[str, Any]:

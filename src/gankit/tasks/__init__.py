@@ -12,6 +12,7 @@ from gankit.tasks.images import Digits, ImageFolder
 from gankit.tasks.mixture1d import Mixture1D
 from gankit.tasks.mixture2d import Grid, Ring
 from gankit.tasks.parabola import Parabola
+from gankit.tasks.table import Table
 
 TASKS: Registry[type[Task]] = Registry("dataset")
 TASKS.register("parabola")(Parabola)
@@ -20,6 +21,7 @@ TASKS.register("ring")(Ring)
 TASKS.register("grid")(Grid)
 TASKS.register("digits")(Digits)
 TASKS.register("images")(ImageFolder)
+TASKS.register("table")(Table)
 
 
 def make_task(name: str, params: dict[str, Any] | None = None) -> Task:

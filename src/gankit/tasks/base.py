@@ -157,6 +157,8 @@ def build_task(task_class: type[Task], params: dict[str, Any]) -> Task:
             )
         default = fields[key].default
         if isinstance(default, tuple):  # a list-valued parameter; the task checks the items
+            if isinstance(value, str) and default == ():  # a list of names, e.g. a table's columns
+                continue
             if not isinstance(value, (list, tuple, int, float)) or isinstance(value, bool):
                 raise GankitError(f"data.{key} must be a number or a list of numbers, got {value!r}")
             params[key] = tuple(value) if isinstance(value, (list, tuple)) else value

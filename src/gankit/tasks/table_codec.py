@@ -1,0 +1,356 @@
+"""Columns of a table as the networks see them, and back: type inference, the missing-value
+policy, encoding (numbers normalised, categories one-hot) and decoding to a DataFrame.
+
+Decisions, each counted and printed when a table is read:
+
+- **Types.** Text columns are categories; ``True``/``False`` columns booleans; number columns
+  whose values are all whole are integers, and integers with at most ``DISCRETE_MAX`` distinct
+  values are categories (a rating, a code); other numbers are numeric. ``data.categorical``,
+  ``data.discrete`` (a numeric column decoded as whole numbers) and ``data.drop`` override this.
+- **Missing values.** No row is dropped. A number column with missing values gets a second,
+  two-way categorical span (present / missing) beside its value; a category column gets a
+  ``missing`` category. Decoding gives back missing values at the rate generated.
+- **Columns that carry nothing** (all missing, or one value only) are not given to the networks
+  and come back as they were: all missing, or that one value.
+- **Ranges.** Numbers are normalised with statistics of the training rows only; decoded numbers
+  are clipped to the range of the training rows (margin 0) and rounded to the decimals the
+  training rows are written with (integers to whole numbers; at most 6 decimals, else not
+  rounded), and categories are only values seen in the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+from gankit.errors import GankitError, did_you_mean
+
+DISCRETE_MAX = 10  # whole-number columns with at most this many distinct values are categories
+NUMERIC_SHARE = 0.9  # a text column where this share of values are numbers is a broken number column
+CATEGORIES_MAX = 1000  # more distinct values than this (or than half the rows) is not a category
+QUANTILES = 1000  # levels of the quantile transform (fewer when there are fewer training rows)
+EDGE = 1e-7  # the quantile transform's outermost levels, mapped to about +-5.2 standard deviations
+NORMALISATIONS = ("quantile", "standard")
+MAX_DECIMALS = 6  # numbers written with more decimals than this are decoded unrounded
+
+
+@dataclass
+class Column:
+    """One column of the user's table and where it sits in an encoded row."""
+
+    name: str
+    kind: str  # numeric, integer, categorical, boolean, constant
+    dtype: Any  # the dtype pandas read, restored on decoding
+    start: int = 0
+    width: int = 0
+    has_missing: bool = False
+    missing: int = 0  # missing values in the whole table
+    categories: list[Any] = field(default_factory=list)  # categorical, boolean; constant: [value]
+    low: float = 0.0  # numeric, integer: the training rows' range
+    high: float = 0.0
+    quantiles: np.ndarray | None = None  # numeric, integer under 'quantile'
+    mean: float = 0.0  # numeric, integer under 'standard'
+    std: float = 1.0
+    decimals: int | None = None  # numeric: the decimals the training rows are written with (0 to 6)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("numeric", "integer")
+
+    @property
+    def categorical(self) -> bool:
+        return self.kind in ("categorical", "boolean")
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The one-hot spans a softmax applies to: the categories, or the missing indicator."""
+        if self.categorical:
+            return [(self.start, self.start + self.width)]
+        if self.numeric and self.has_missing:
+            return [(self.start + 1, self.start + 3)]
+        return []
+
+
+def _names(key: str, names: tuple[str, ...], columns: list[str]) -> None:
+    for name in names:
+        if name not in columns:
+            raise GankitError(f"data.{key} names column '{name}', which the table does not have"
+                              f"{did_you_mean(name, columns)}")
+
+
+def _whole(values: pd.Series) -> bool:
+    finite = values.to_numpy(dtype=np.float64)
+    return bool(np.all(finite == np.round(finite)))
+
+
+def _kind(name: str, values: pd.Series, rows: int, categorical: bool, discrete: bool) -> str:
+    """The type of one column from its non-missing values (see the module's decisions)."""
+    if values.nunique() <= 1:
+        return "constant"
+    if categorical:
+        return "categorical"
+    if pd.api.types.is_bool_dtype(values) or all(isinstance(v, (bool, np.bool_)) for v in values):
+        return "boolean"
+    if not pd.api.types.is_numeric_dtype(values):
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = numbers.isna()
+        if bad.mean() <= 1 - NUMERIC_SHARE:
+            first = bad.idxmax()
+            raise GankitError(f"column '{name}' holds numbers but also {int(bad.sum())} text value(s), "
+                              f"e.g. {values[first]!r} on line {first + 2}; fix them, or list the "
+                              f"column in data.categorical")
+        distinct = values.nunique()
+        if distinct > CATEGORIES_MAX or (distinct > 20 and distinct > rows / 2):
+            raise GankitError(f"column '{name}' has {distinct} distinct text values in {rows} rows, too "
+                              f"many to learn as categories (an identifier or free text?); leave it "
+                              f"out with data.drop=[\"{name}\"]")
+        return "categorical"
+    if not np.isfinite(values.to_numpy(dtype=np.float64)).all():
+        raise GankitError(f"column '{name}' holds infinite values; replace them or drop the column")
+    if discrete:
+        return "integer"
+    if _whole(values):
+        return "categorical" if values.nunique() <= DISCRETE_MAX else "integer"
+    return "numeric"
+
+
+def _numeric_kind(name: str, values: np.ndarray, discrete: bool) -> str:
+    """:func:`_kind` for a column pandas read as numbers, on its non-missing values, in numpy
+    (a wide table has thousands of them)."""
+    distinct = len(np.unique(values))
+    if distinct <= 1:
+        return "constant"
+    if not np.isfinite(values).all():
+        raise GankitError(f"column '{name}' holds infinite values; replace them or drop the column")
+    if discrete:
+        return "integer"
+    if np.all(values == np.round(values)):
+        return "categorical" if distinct <= DISCRETE_MAX else "integer"
+    return "numeric"
+
+
+def _decimals(numbers: np.ndarray) -> int | None:
+    """The fewest decimals (up to MAX_DECIMALS) that write every value exactly: decoded numbers
+    are rounded to them, so a column of lengths in millimetres does not come back as 2.9000413."""
+    sample = numbers[:10_000]
+    for decimals in range(MAX_DECIMALS + 1):
+        scaled = sample * 10.0**decimals
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return decimals
+    return None
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+@dataclass
+class TableCodec:
+    """Encodes rows of one table and decodes generated rows back, fitted on the training rows."""
+
+    columns: list[Column]
+    normalise: str = "quantile"
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, train: pd.DataFrame, categorical: tuple[str, ...] = (),
+            discrete: tuple[str, ...] = (), normalise: str = "quantile") -> TableCodec:
+        """Column types from the whole ``frame``; statistics and categories from ``train``."""
+        if normalise not in NORMALISATIONS:
+            raise GankitError(f"data.normalise must be one of {', '.join(NORMALISATIONS)}, got '{normalise}'")
+        names = [str(c) for c in frame.columns]
+        _names("categorical", categorical, names)
+        _names("discrete", discrete, names)
+        columns, start = [], 0
+        for name in frame.columns:
+            series = frame[name]
+            types = pd.api.types
+            numeric = (types.is_numeric_dtype(series.dtype) and not types.is_bool_dtype(series.dtype)
+                       and name not in categorical)
+            full = _numbers(series) if numeric else None
+            has_missing = bool(np.isnan(full).any()) if full is not None else bool(series.isna().any())
+            if full is not None:
+                values = full[~np.isnan(full)]
+                kind = _numeric_kind(str(name), values, name in discrete)
+            else:
+                kind = _kind(str(name), series.dropna(), len(frame), name in categorical, name in discrete)
+            column = Column(str(name), kind, series.dtype, start, 0, has_missing,
+                            int(np.isnan(full).sum()) if full is not None else int(series.isna().sum()))
+            if kind == "constant":
+                present = series.dropna()
+                column.categories = [present.iloc[0]] if len(present) else []
+            elif column.categorical:
+                # from all rows: a held-out row may hold a rare category no training row has
+                seen = values.tolist() if full is not None else series.dropna().tolist()
+                if kind == "boolean":
+                    column.categories = [False, True]
+                else:
+                    column.categories = sorted(set(seen), key=lambda v: (str(type(v)), v))
+                    if full is not None and pd.api.types.is_integer_dtype(series.dtype):
+                        column.categories = [int(v) for v in column.categories]
+                column.width = len(column.categories) + column.has_missing
+            else:
+                numbers = _numbers(train[name])
+                numbers = numbers[~np.isnan(numbers)]
+                if len(numbers) == 0:  # every value of the column is in held-out rows
+                    numbers = full[~np.isnan(full)] if full is not None else numbers
+                column.low, column.high = float(numbers.min()), float(numbers.max())
+                column.decimals = 0 if kind == "integer" else _decimals(numbers)
+                if normalise == "quantile":
+                    levels = np.linspace(0, 1, min(QUANTILES, len(numbers)))
+                    column.quantiles = np.quantile(numbers, levels)
+                else:
+                    column.mean, column.std = float(numbers.mean()), float(numbers.std()) or 1.0
+                column.width = 1 + 2 * column.has_missing
+            start += column.width
+            columns.append(column)
+        return cls(columns, normalise)
+
+    @property
+    def width(self) -> int:
+        return sum(c.width for c in self.columns)
+
+    def spans(self) -> list[tuple[int, int]]:
+        return [span for column in self.columns for span in column.spans()]
+
+    # numbers <-> the normalised values the networks see
+    def _forward(self, column: Column, x: np.ndarray) -> np.ndarray:
+        if column.quantiles is None:
+            return (x - column.mean) / column.std
+        q = column.quantiles
+        levels = np.linspace(0, 1, len(q))
+        # the average of the interpolations from both ends spreads ties (sklearn's QuantileTransformer)
+        u = 0.5 * (np.interp(x, q, levels) - np.interp(-x, -q[::-1], -levels[::-1]))
+        return ndtri(np.clip(u, EDGE, 1 - EDGE))
+
+    def _inverse(self, column: Column, z: np.ndarray) -> np.ndarray:
+        if column.quantiles is None:
+            x = z * column.std + column.mean
+        else:
+            x = np.interp(ndtr(z), np.linspace(0, 1, len(column.quantiles)), column.quantiles)
+        x = np.clip(x, column.low, column.high)
+        return x if column.decimals is None else np.round(x, column.decimals)
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        """Rows of the user's table -> ``[rows, width]`` float32; unseen categories are an error."""
+        return self.encode_views(self.views_of(frame))
+
+    def views_of(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Per modelled column of a table: numbers (NaN for missing) or category codes."""
+        return [self.codes_of(c, frame[c.name]) if c.categorical else _numbers(frame[c.name])
+                for c in self.modelled]
+
+    def encode_views(self, views: list[np.ndarray]) -> np.ndarray:
+        """Per-column numbers or codes (see :meth:`views`) -> encoded rows."""
+        rows = len(views[0]) if views else 0
+        out = np.zeros((rows, self.width), dtype=np.float32)
+        every = np.arange(rows)
+        for column, view in zip(self.modelled, views):
+            if column.categorical:
+                out[every, column.start + view] = 1
+                continue
+            missing = np.isnan(view)
+            z = self._forward(column, np.where(missing, column.low, view))
+            out[:, column.start] = np.where(missing, 0.0, z)
+            if column.has_missing:
+                out[every, column.start + 1 + missing.astype(np.int64)] = 1
+        return out
+
+    def codes_of(self, column: Column, values: pd.Series) -> np.ndarray:
+        """Category indices of real values, the missing category last."""
+        missing = values.isna().to_numpy()
+        codes = np.asarray(pd.Categorical(values, categories=column.categories).codes, dtype=np.int64)
+        unseen = (codes < 0) & ~missing
+        if unseen.any():
+            raise GankitError(f"column '{column.name}' holds {values[unseen].iloc[0]!r}, a value the "
+                              "training rows do not have")
+        return np.where(missing, len(column.categories), codes)
+
+    def views(self, encoded: np.ndarray) -> list[np.ndarray]:
+        """Per modelled column of encoded rows: decoded numbers (clipped, rounded; NaN for
+        missing) or category codes (the missing category last)."""
+        views = []
+        for column in self.modelled:
+            block = encoded[:, column.start:column.start + column.width]
+            if column.categorical:
+                views.append(block.argmax(axis=1))
+                continue
+            x = self._inverse(column, block[:, 0].astype(np.float64))
+            if column.has_missing:
+                x = np.where(block[:, 2] > block[:, 1], np.nan, x)
+            views.append(x)
+        return views
+
+    def harden(self, encoded: np.ndarray) -> np.ndarray:
+        """Encoded rows as a user gets them, encoded again: exact one-hots, numbers clipped and
+        rounded. Equal to ``encode(decode(x))``, without building a DataFrame."""
+        return self.encode_views(self.views(encoded))
+
+    @property
+    def modelled(self) -> list[Column]:
+        return [c for c in self.columns if c.width]
+
+    def decode(self, encoded: np.ndarray) -> pd.DataFrame:
+        """Generated rows -> a DataFrame with the original header, column order and dtypes."""
+        encoded = np.asarray(encoded)
+        views = iter(self.views(encoded))
+        data: dict[str, Any] = {}
+        for column in self.columns:
+            if column.kind == "constant":
+                value = column.categories[0] if column.categories else None
+                data[column.name] = _typed(np.full(len(encoded), value, dtype=object), column)
+            elif column.categorical:
+                table = np.array([*column.categories, None], dtype=object)
+                data[column.name] = _typed(table[next(views)], column)
+            else:
+                data[column.name] = _typed(next(views), column)
+        return pd.DataFrame(data, columns=[c.name for c in self.columns], copy=False)
+
+    def describe(self) -> list[str]:
+        """One phrase per decision taken on the columns, with counts."""
+        counts: dict[str, list[str]] = {}
+        for column in self.columns:
+            counts.setdefault(column.kind, []).append(column.name)
+        kinds = ", ".join(f"{len(names)} {kind}" for kind, names in counts.items())
+        parts = [f"{len(self.columns)} columns ({kinds}; {self.width} encoded values, numbers "
+                 f"by {self.normalise} transform)"]
+        numbers = [f"{c.name} ({c.missing})" for c in self.columns if c.numeric and c.has_missing]
+        categories = [f"{c.name} ({c.missing})" for c in self.columns if c.categorical and c.has_missing]
+        if numbers:
+            parts.append(f"{len(numbers)} number column(s) with missing values get a missing indicator "
+                         f"(missing values): {_few(numbers)}")
+        if categories:
+            parts.append(f"{len(categories)} category column(s) with missing values get a 'missing' "
+                         f"category (missing values): {_few(categories)}")
+        if "constant" in counts:
+            parts.append(f"{len(counts['constant'])} column(s) with one value or none are copied, not "
+                         f"learned: {_few(counts['constant'])}")
+        return parts
+
+
+def _few(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _typed(values: np.ndarray, column: Column) -> Any:
+    """A decoded column in the dtype it was read with. Whole numbers in a column that had missing
+    values (which pandas reads as floats) become pandas' nullable Int64, so they stay whole
+    numbers on writing, whether or not this sample has missing values. Plain float columns stay
+    numpy arrays: a wide table is one block, not thousands of Series."""
+    dtype = column.dtype
+    if pd.api.types.is_float_dtype(dtype) and column.kind in ("numeric", "integer") and not (
+            column.kind == "integer" and column.has_missing):
+        return values.astype(dtype, copy=False)
+    series = pd.Series(values)
+    if column.kind == "boolean" or pd.api.types.is_bool_dtype(dtype):
+        return series.astype("boolean" if column.has_missing else bool)
+    whole = column.kind == "integer" or (column.kind == "categorical" and all(
+        isinstance(v, (int, float, np.number)) and float(v).is_integer() for v in column.categories))
+    if pd.api.types.is_integer_dtype(dtype) or (pd.api.types.is_float_dtype(dtype) and whole
+                                                and column.has_missing):
+        return series.astype("Int64" if column.has_missing else dtype)
+    if pd.api.types.is_float_dtype(dtype):
+        return series.astype(dtype)
+    return series.astype(object)

@@ -1,0 +1,229 @@
+"""Metrics of generated table rows against the held-out rows, never the training rows.
+
+- ``column_shapes``: mean over columns of 1 - KS statistic (numbers) or 1 - total variation
+  distance (categories, the missing value being one), as SDMetrics' quality report defines them.
+- ``column_pair_trends``: mean over column pairs of 1 - |corr_real - corr_fake| / 2 (Pearson,
+  two number columns) or 1 - TV distance of the contingency tables (other pairs; numbers cut
+  into ``BINS`` equal bins over the held-out range, as SDMetrics does); at most ``MAX_PAIRS``
+  pairs, drawn with a fixed seed on wide tables.
+- ``quality_score``: the mean of the two.
+- ``detection_auc``: ROC AUC of a logistic regression telling held-out rows from generated
+  ones, 3-fold cross-validated on equal numbers of each (0.5: indistinguishable).
+- ``ml_efficacy`` (with ``data.target``): a model trained on generated rows, scored on the
+  held-out rows: macro F1 of a logistic regression (category target) or R^2 of a ridge
+  regression (number target).
+- ``dcr_share``: the share of generated rows whose nearest training row is nearer than their
+  nearest held-out row, with equally many of each (about 0.5 for a generator that does not copy
+  rows, near 1 for one that memorises).
+
+Each comes with ``NAME_floor``: its value when training rows stand in for the generated ones
+(for ``ml_efficacy``, the model trained on real training rows); for ``dcr_share``, held-out rows
+that neither reference set holds stand in (0.5 up to noise). Rows are encoded as the networks see
+them and generated rows first decoded and encoded again, so the metrics score what a user gets.
+At most ``MAX_ROWS`` rows of each sample are used, which keeps an evaluation under a second or
+two on one CPU for tables of tens of columns.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gankit.tasks.table import Table
+    from gankit.tasks.table_codec import TableCodec
+
+MAX_ROWS = 2000
+MAX_PAIRS = 1000
+BINS = 10
+SEED = 0
+
+
+def _subsample(rows: np.ndarray, n: int, seed: int = SEED) -> np.ndarray:
+    if len(rows) <= n:
+        return rows
+    return rows[np.sort(np.random.default_rng(seed).choice(len(rows), n, replace=False))]
+
+
+def _tv(a: np.ndarray, b: np.ndarray, size: int) -> float:
+    p = np.bincount(a, minlength=size) / len(a)
+    q = np.bincount(b, minlength=size) / len(b)
+    return 0.5 * float(np.abs(p - q).sum())
+
+
+def _ks(a: np.ndarray, b: np.ndarray) -> float:
+    """The two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical
+    CDFs, which is reached at one of the pooled points."""
+    a, b = np.sort(a), np.sort(b)
+    pooled = np.concatenate([a, b])
+    gap = (np.searchsorted(a, pooled, side="right") / len(a)
+           - np.searchsorted(b, pooled, side="right") / len(b))
+    return float(np.abs(gap).max())
+
+
+def _pairs(count: int) -> list[tuple[int, int]]:
+    """Every pair of ``count`` columns, or MAX_PAIRS of them drawn with a fixed seed."""
+    if count * (count - 1) // 2 <= MAX_PAIRS:
+        return [(i, j) for i in range(count) for j in range(i + 1, count)]
+    rng, chosen = np.random.default_rng(SEED), set()
+    while len(chosen) < MAX_PAIRS:
+        i, j = rng.integers(count, size=2)
+        if i != j:
+            chosen.add((int(min(i, j)), int(max(i, j))))
+    return sorted(chosen)
+
+
+def column_shapes(codec: TableCodec, real: list[np.ndarray], fake: list[np.ndarray]) -> float:
+    scores = []
+    for column, r, f in zip(codec.modelled, real, fake):
+        if column.categorical:
+            scores.append(1 - _tv(r, f, column.width))
+            continue
+        r, f = r[~np.isnan(r)], f[~np.isnan(f)]
+        if len(r) == 0 or len(f) == 0:
+            scores.append(float(len(r) == len(f)))  # both all missing: alike; one only: not
+        else:
+            scores.append(1 - _ks(r, f))
+    return float(np.mean(scores))
+
+
+def _codes(column_values: np.ndarray, categorical: bool, real: np.ndarray) -> tuple[np.ndarray, int]:
+    """Category codes as they are; numbers cut into BINS bins over the real values' range,
+    missing values in a bin of their own."""
+    if categorical:
+        return column_values.astype(np.int64), int(max(column_values.max(), real.max())) + 1
+    finite = real[~np.isnan(real)]
+    low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
+    scaled = (column_values - low) / ((high - low) or 1.0) * BINS
+    codes = np.clip(np.nan_to_num(scaled, nan=0.0), 0, BINS - 1).astype(np.int64)
+    return np.where(np.isnan(column_values), BINS, codes), BINS + 1
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    both = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[both], b[both]
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+        return 0.0  # no variation, no linear trend
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def column_pair_trends(codec: TableCodec, real: list[np.ndarray], fake: list[np.ndarray]) -> float:
+    columns = codec.modelled
+    pairs = _pairs(len(columns))
+    if not pairs:
+        return 1.0
+    scores = []
+    for i, j in pairs:
+        if columns[i].numeric and columns[j].numeric:
+            scores.append(1 - abs(_correlation(real[i], real[j]) - _correlation(fake[i], fake[j])) / 2)
+            continue
+        (ri, ki), (rj, kj) = (_codes(real[k], columns[k].categorical, real[k]) for k in (i, j))
+        (fi, _), (fj, _) = (_codes(fake[k], columns[k].categorical, real[k]) for k in (i, j))
+        ki, kj = max(ki, int(fi.max()) + 1), max(kj, int(fj.max()) + 1)
+        scores.append(1 - _tv(ri * kj + rj, fi * kj + fj, ki * kj))
+    return float(np.mean(scores))
+
+
+def detection_auc(real: np.ndarray, fake: np.ndarray) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    n = min(len(real), len(fake))
+    if n < 3:
+        return float("nan")
+    # random rows, not the first ones: rows kept in file order may be sorted (iris is, by species)
+    x = np.concatenate([_subsample(real, n), _subsample(fake, n, SEED + 1)])
+    y = np.r_[np.zeros(n), np.ones(n)]
+    folds = StratifiedKFold(3, shuffle=True, random_state=SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings on separable data: the AUC is 1 anyway
+        scores = cross_val_score(LogisticRegression(max_iter=300), x, y, cv=folds, scoring="roc_auc")
+    return float(np.mean(scores))
+
+
+def ml_efficacy(task: Table, train: np.ndarray, test: np.ndarray) -> float:
+    """Train on ``train`` (encoded rows), score on ``test`` (the held-out rows)."""
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.metrics import f1_score, r2_score
+
+    column = next(c for c in task.codec.modelled if c.name == task.target)
+    features = np.ones(train.shape[1], dtype=bool)
+    features[column.start:column.start + column.width] = False
+    index = task.codec.modelled.index(column)
+    y_train, y_test = task.codec.views(train)[index], task.codec.views(test)[index]
+    if column.categorical:
+        if len(np.unique(y_train)) < 2:
+            return 0.0  # one class generated: nothing to learn a boundary from
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = LogisticRegression(max_iter=500).fit(train[:, features], y_train)
+        return float(f1_score(y_test, model.predict(test[:, features]), average="macro"))
+    keep_train, keep_test = ~np.isnan(y_train), ~np.isnan(y_test)
+    model = Ridge(alpha=1.0).fit(train[keep_train][:, features], y_train[keep_train])
+    return float(r2_score(y_test[keep_test], model.predict(test[keep_test][:, features])))
+
+
+def dcr_share(candidates: np.ndarray, train: np.ndarray, holdout: np.ndarray) -> float:
+    """Share of candidates nearer to ``train`` than to ``holdout`` (ties count half); both
+    references are cut to the same size, so that 0.5 is what an independent sample scores."""
+    import torch
+
+    m = min(len(train), len(holdout))
+    if m == 0 or len(candidates) == 0:
+        return float("nan")
+    c = torch.as_tensor(candidates, dtype=torch.float64)
+    train, holdout = (torch.as_tensor(_subsample(rows, m), dtype=torch.float64) for rows in (train, holdout))
+    d_train = torch.cdist(c, train).min(dim=1).values
+    d_hold = torch.cdist(c, holdout).min(dim=1).values
+    return float(((d_train < d_hold).double() + 0.5 * (d_train == d_hold).double()).mean())
+
+
+def _scores(task: Table, real: np.ndarray, fake: np.ndarray, near: np.ndarray) -> dict[str, float]:
+    """The metrics of ``fake`` against the held-out rows ``real``; ``near`` are as many training
+    rows, the other reference of dcr_share."""
+    codec = task.codec
+    real_views, fake_views = codec.views(real), codec.views(fake)
+    shapes = column_shapes(codec, real_views, fake_views)
+    trends = column_pair_trends(codec, real_views, fake_views)
+    values = {"column_shapes": shapes, "column_pair_trends": trends, "quality_score": (shapes + trends) / 2,
+              "detection_auc": detection_auc(real, fake)}
+    if task.target:
+        values["ml_efficacy"] = ml_efficacy(task, fake, real)
+    values["dcr_share"] = dcr_share(fake, near, real)
+    return values
+
+
+def _references(task: Table) -> dict[str, np.ndarray]:
+    """Fixed subsamples per task: held-out rows, training rows, and as many training rows as
+    held-out ones (dcr_share's second reference)."""
+    if "references" not in task._cache:
+        real = _subsample(task.holdout_rows, MAX_ROWS)
+        rows = task.train_rows.numpy()
+        task._cache["references"] = {"real": real, "train": _subsample(rows, MAX_ROWS, SEED + 1),
+                                     "near": _subsample(rows, len(real), SEED + 2)}
+    return task._cache["references"]
+
+
+def _floors(task: Table) -> dict[str, float]:
+    if "floors" not in task._cache:
+        refs = _references(task)
+        floors = _scores(task, refs["real"], refs["train"], refs["near"])
+        # dcr_share: half the held-out rows as candidates, the other half and as many training
+        # rows as references; none of the three sets overlaps.
+        half = len(refs["real"]) // 2
+        near = _subsample(task.train_rows.numpy(), len(refs["real"]) - half, SEED + 3)
+        floors["dcr_share"] = dcr_share(refs["real"][:half], near, refs["real"][half:])
+        task._cache["floors"] = floors
+    return task._cache["floors"]
+
+
+def table_metrics(task: Table, fake: np.ndarray) -> dict[str, float]:
+    """Every table metric of generated rows ``fake`` (G's encoded output), each with its floor."""
+    refs = _references(task)
+    fake = task.harden(_subsample(np.asarray(fake).reshape(len(fake), -1), MAX_ROWS))
+    values = _scores(task, refs["real"], fake, refs["near"])
+    floors = _floors(task)
+    return {key: value for name, value in values.items()
+            for key, value in ((name, value), (f"{name}_floor", floors[name]))}

@@ -30,9 +30,11 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/time_to_quality.py
 	$(BIN)/python benchmarks/members_throughput.py
 	$(BIN)/python benchmarks/threads_under_load.py
+	$(BIN)/python benchmarks/user_runs.py
 
-# The long ones (about an hour on 2 cores): mixtures against the published tables, the
-# objective comparisons on every task, and the theory lab.
+# The long ones (about an hour and a half on 2 cores): mixtures against the published tables,
+# the objective comparisons on every task, the theory lab, digits, refinement and tables
+# (tables.py compares with CTGAN when it can import ctgan: install it in another venv, see the file).
 bench-full: bench
 	$(BIN)/python benchmarks/mixtures.py
 	$(BIN)/python benchmarks/compare_objectives.py --task parabola --pick 0 1 2 3 4 5 6 7 8 9 10
@@ -40,6 +42,9 @@ bench-full: bench
 	$(BIN)/python benchmarks/compare_objectives.py --task ring --steps 4000 --pick 0 1 2 3 5 7 8
 	$(BIN)/python benchmarks/compare_objectives.py --task grid --steps 4000 --pick 0 1 2 3 5 7 8
 	$(BIN)/gankit theory --out bench-out/theory
+	$(BIN)/python benchmarks/digits.py
+	$(BIN)/python benchmarks/refine.py
+	$(BIN)/python benchmarks/tables.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -12,3 +12,31 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def poison_steps(monkeypatch):
+    """``poison(loss, first, last=None, member=None, value=nan)``: from step ``first`` (to ``last``)
+    the step reports ``loss`` ("d_loss" or "g_loss") as ``value`` for every member or one, as a
+    diverging run would; only the report is poisoned, the weights train on. With ``last``, each
+    step is poisoned once (a rollback passes it again unharmed). Returns the steps poisoned."""
+    from gankit.training import Trainer
+
+    def poison(loss, first, last=None, member=None, value=float("nan")):
+        real_step = Trainer.step
+        seen = []
+
+        def poisoned(self, progress=None):
+            stats = real_step(self, progress)
+            if self.step_count >= first and (last is None or self.step_count <= last) \
+                    and not (last is not None and self.step_count in seen):
+                seen.append(self.step_count)
+                broken = getattr(stats, loss).clone()
+                broken[slice(None) if member is None else member] = value
+                setattr(stats, loss, broken)
+            return stats
+
+        monkeypatch.setattr(Trainer, "step", poisoned)
+        return seen
+
+    return poison

@@ -69,18 +69,8 @@ def test_an_existing_run_is_not_overwritten_silently(tmp_path):
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["step"] == 10
 
 
-def test_divergence_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, monkeypatch):
-    from gankit.training import Trainer
-
-    real_step = Trainer.step
-
-    def poisoned(self, progress=None):
-        stats = real_step(self, progress)
-        if self.step_count >= 33:
-            stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
-        return stats
-
-    monkeypatch.setattr(Trainer, "step", poisoned)
+def test_divergence_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, poison_steps):
+    poison_steps("d_loss", first=33)
     with pytest.raises(GankitError, match=r"diverged at step 33: d_loss is nan; at step 32: d_loss \d"
                        r".*the last good checkpoint is .*step_00000020.pt"):
         _train(tmp_path / "r", steps=100)
@@ -88,56 +78,23 @@ def test_divergence_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, monke
     assert kept == ["step_00000000.pt", "step_00000020.pt"]
 
 
-def test_rollback_lowers_the_learning_rate_and_finishes(tmp_path, monkeypatch):
-    from gankit.training import Trainer
-
-    real_step = Trainer.step
-    poisoned_once = []
-
-    def poisoned(self, progress=None):
-        stats = real_step(self, progress)
-        if self.step_count == 33 and not poisoned_once:
-            poisoned_once.append(True)
-            stats.g_loss = torch.full_like(stats.g_loss, float("inf"))
-        return stats
-
-    monkeypatch.setattr(Trainer, "step", poisoned)
+def test_rollback_lowers_the_learning_rate_and_finishes(tmp_path, poison_steps):
+    poisoned = poison_steps("g_loss", first=33, last=33, value=float("inf"))  # once: then step 33 is fine
     run = _train(tmp_path / "r", steps=60, on_divergence="rollback")
-    assert run.summary["step"] == 60
+    assert run.summary["step"] == 60 and poisoned == [33]
     assert run.trainer.opt_g.lr == pytest.approx(0.5e-4) and run.trainer.opt_d.lr == pytest.approx(0.5e-4)
     steps = [json.loads(x)["step"] for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert steps == list(range(5, 61, 5))
 
 
-def test_rollbacks_are_bounded(tmp_path, monkeypatch):
-    from gankit.training import Trainer
-
-    real_step = Trainer.step
-
-    def always_poisoned(self, progress=None):
-        stats = real_step(self, progress)
-        if self.step_count > 25:
-            stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
-        return stats
-
-    monkeypatch.setattr(Trainer, "step", always_poisoned)
+def test_rollbacks_are_bounded(tmp_path, poison_steps):
+    poison_steps("d_loss", first=26)
     with pytest.raises(GankitError, match="diverged at step 26"):
         _train(tmp_path / "r", steps=60, on_divergence="rollback")
 
 
-def test_one_diverged_member_does_not_stop_the_others(tmp_path, monkeypatch):
-    from gankit.training import Trainer
-
-    real_step = Trainer.step
-
-    def poison_member_1(self, progress=None):
-        stats = real_step(self, progress)
-        if self.step_count >= 12:
-            stats.d_loss = stats.d_loss.clone()
-            stats.d_loss[1] = float("nan")
-        return stats
-
-    monkeypatch.setattr(Trainer, "step", poison_member_1)
+def test_one_diverged_member_does_not_stop_the_others(tmp_path, poison_steps):
+    poison_steps("d_loss", first=12, member=1)
     run = _train(tmp_path / "r", steps=30, seeds=3)
     assert run.summary["diverged"] == 1 and run.summary["step"] == 30
     assert run.summary["members"]["success"][1] is False and run.summary["members"]["diverged"][1] is True

@@ -81,21 +81,10 @@ def test_the_command_prints_json_and_refuses_an_unknown_metric(root, capsys):
     assert main(["runs", str(root / "missing")]) == 2
 
 
-def test_a_run_that_diverged_or_was_stopped_says_so(tmp_path, monkeypatch):
-    import torch
-
+def test_a_run_that_diverged_or_was_stopped_says_so(tmp_path, poison_steps):
     from gankit.errors import GankitError
-    from gankit.training import Trainer
 
-    real_step = Trainer.step
-
-    def poisoned(self, progress=None):
-        stats = real_step(self, progress)
-        if self.step_count >= 15:
-            stats.d_loss = torch.full_like(stats.d_loss, float("nan"))
-        return stats
-
-    monkeypatch.setattr(Trainer, "step", poisoned)
+    poison_steps("d_loss", first=15)
     with pytest.raises(GankitError, match="diverged at step 15"):
         gankit.train(preset="seed", steps=20, out=tmp_path / "nan", figures=False)
     (entry,) = list_runs(tmp_path)

@@ -31,6 +31,9 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/members_throughput.py
 	$(BIN)/python benchmarks/threads_under_load.py
 	$(BIN)/python benchmarks/user_runs.py
+	$(BIN)/python benchmarks/evaluation_cost.py
+	$(BIN)/python benchmarks/figure_cost.py
+	$(BIN)/python benchmarks/distributed_agreement.py
 
 # The long ones (about an hour and a half on 2 cores): mixtures against the published tables,
 # the objective comparisons on every task, the theory lab, digits, refinement and tables

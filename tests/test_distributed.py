@@ -147,7 +147,9 @@ def test_ctrl_c_stops_every_rank_at_the_same_step_with_a_checkpoint(tmp_path):
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the whole group
     _, err = proc.communicate(timeout=120)
-    stops = [line for line in err.splitlines() if line.startswith("gankit: stopped by SIGINT")]
-    assert len(stops) == 2 and stops[0] == stops[1], err[-2000:]  # both ranks, the same step
-    step = int(stops[0].split(" at step ")[1].split(";")[0])
-    assert _state(out)["step"] == step
+    stops = [line for line in err.splitlines() if line.startswith("gankit: stopped by ")]
+    # Both ranks stop at the same step; a rank the signal reached after the vote says it stopped
+    # for another rank's signal.
+    steps = {int(line.split(" at step ")[1].split(";")[0]) for line in stops}
+    assert len(stops) == 2 and len(steps) == 1 and any("SIGINT" in line for line in stops), err[-2000:]
+    assert _state(out)["step"] == steps.pop()

@@ -74,6 +74,10 @@ class Solo:
     def average(self, tensor: torch.Tensor) -> torch.Tensor:
         return tensor
 
+    def average_values(self, values: dict[str, list[float]]) -> dict[str, list[float]]:
+        """Logged per-member numbers, averaged over data-parallel ranks (as they are otherwise)."""
+        return values
+
     def close(self) -> None:
         pass
 
@@ -176,6 +180,11 @@ class Team(Solo):
             return tensor
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor.div_(self.size)
+
+    def average_values(self, values: dict[str, list[float]]) -> dict[str, list[float]]:
+        if self.mode != "ddp":
+            return values
+        return {key: self.average(torch.tensor(v)).tolist() for key, v in values.items()}
 
     def close(self) -> None:
         if dist.is_initialized():

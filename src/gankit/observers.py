@@ -51,8 +51,7 @@ class MetricsLog(Observer):
         log, step = trainer.config.log, trainer.step_count
         if not (_due(step, log.log_every, last) or _due(step, log.eval_every, last)):
             return
-        values = {key: self.team.average(torch.tensor(v)).tolist() for key, v in stats.per_member().items()}
-        record = MemberMetrics(values, trainer.diverged.tolist())
+        record = MemberMetrics(self.team.average_values(stats.per_member()), trainer.diverged.tolist())
         if _due(step, log.eval_every, last):
             # The last evaluation is the summary's, on the full sample; the others only draw the
             # curves, on a smaller one (log.interim_eval_samples).

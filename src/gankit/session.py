@@ -49,7 +49,8 @@ class _SignalFlag:
             return
 
         def record(number: int, frame: object) -> None:
-            self.received = number
+            if self.received is None:  # the first signal names the stop (torchrun follows with SIGTERM)
+                self.received = number
 
         previous = {sig: signal.signal(sig, record) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:

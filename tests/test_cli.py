@@ -1,6 +1,8 @@
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ SHORT = ["--preset", "seed", "--steps", "30", "--quiet", "--set", "log.eval_samp
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    assert main(["train", *SHORT, "--out", str(out)]) == 0
+    assert main(["train", *SHORT, "--wait-figures", "--out", str(out)]) == 0
     return out
 
 
@@ -27,6 +29,19 @@ def test_train_writes_the_run_folder(run_dir, capsys):
     assert list((run_dir / "checkpoints").glob("step_*.pt"))
     figures = {p.name for p in (run_dir / "figures").iterdir()}
     assert {"final.png", "progress.png", "training.gif", "curves.png", "a_hist.png"} <= figures
+
+
+def test_figures_are_drawn_in_the_background_by_default(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *SHORT, "--out", str(out)]) == 0
+    assert "being drawn in the background" in capsys.readouterr().out
+    log = out / "figures" / "plot.log"
+    deadline = time.monotonic() + 120
+    while "curves.png" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    drawn = {Path(line).name for line in log.read_text().splitlines()}
+    assert {"final.png", "progress.png", "training.gif", "curves.png", "a_hist.png"} <= drawn
+    assert all((out / "figures" / name).stat().st_size > 0 for name in drawn)
 
 
 def test_sample_writes_npy_and_csv(run_dir, tmp_path):
@@ -86,7 +101,7 @@ def test_live_without_display_says_so_and_trains(tmp_path, capsys, monkeypatch):
 
 def test_several_seeds_in_one_run(tmp_path, capsys):
     out = tmp_path / "pop"
-    assert main(["train", *SHORT, "--seeds", "3", "--seed", "5", "--out", str(out)]) == 0
+    assert main(["train", *SHORT, "--seeds", "3", "--seed", "5", "--wait-figures", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seeds"] == 3 and 0 <= summary["success_share"] <= 1
     assert len(summary["members"]["a_w1"]) == 3
@@ -122,7 +137,7 @@ def test_eval_adds_sample_metrics_with_noise_floors(run_dir, capsys):
 
 def test_ring_run_draws_its_discriminator_and_mode_histogram(tmp_path):
     out = tmp_path / "ring"
-    assert main(["train", "--data", "ring", "--steps", "20", "--quiet", "--out", str(out),
+    assert main(["train", "--data", "ring", "--steps", "20", "--quiet", "--wait-figures", "--out", str(out),
                  "--set", "log.eval_every=10"]) == 0
     figures = {p.name for p in (out / "figures").iterdir()}
     assert {"discriminator.png", "mode_hist.png", "training.gif", "final.png"} <= figures
@@ -135,7 +150,7 @@ def test_ring_run_draws_its_discriminator_and_mode_histogram(tmp_path):
 # Flags of ``train`` that are not config settings (how to run, where settings come from); every
 # other flag the parser has must be a shortcut that lands in config.toml.
 NOT_SETTINGS = {"help", "debug", "preset", "config", "set", "resume", "dry_run", "live", "quiet",
-                "out", "overwrite", "no_figures"}
+                "out", "overwrite", "no_figures", "wait_figures"}
 # A second valid value for each string-typed key (numbers and lists are derived from the default).
 OTHER_STRINGS = {"data.name": "ring", "model.activation": "tanh", "train.loss": "hinge",
                  "device": "cuda:0", "train.on_divergence": "rollback", "name": "renamed"}

@@ -42,7 +42,7 @@ def test_curve_figures_show_the_summary_numbers(curve_run, titles):
 
 def test_ring_mode_histogram_shows_the_summary_numbers(tmp_path, titles):
     out = tmp_path / "ring"
-    assert main(["train", "--data", "ring", *FAST, "--out", str(out)]) == 0
+    assert main(["train", "--data", "ring", *FAST, "--wait-figures", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     title = titles["mode_hist.png"]
     assert f"hq_fraction = {summary['hq_fraction']:.3f}" in title
@@ -51,8 +51,8 @@ def test_ring_mode_histogram_shows_the_summary_numbers(tmp_path, titles):
 
 def test_population_figures_show_member_zero(tmp_path, titles):
     out = tmp_path / "pop"
-    assert main(["train", "--preset", "seed", "--seeds", "3", *FAST, "--set", "log.eval_samples=1024",
-                 "--out", str(out)]) == 0
+    assert main(["train", "--preset", "seed", "--seeds", "3", *FAST, "--wait-figures",
+                 "--set", "log.eval_samples=1024", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     members = summary.get("members", summary.get("member_values"))
     assert f"a_w1 = {members['a_w1'][0]:.4f}" in titles["a_hist.png"]

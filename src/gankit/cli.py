@@ -119,6 +119,9 @@ def _add_train_parser(commands: argparse._SubParsersAction, common: argparse.Arg
     g.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME-TIMESTAMP)")
     g.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     g.add_argument("--no-figures", action="store_true", help="skip the figures at the end")
+    g.add_argument("--wait-figures", action="store_true",
+                   help="draw the figures before returning (default: in a background process, "
+                        "so the results come back a few seconds sooner)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,7 +240,7 @@ def member_record(metrics: dict[str, Any]) -> MemberMetrics | None:
 
 
 # Flags of ``train`` that are not config settings: how to run, not what to train.
-RUN_FLAGS = ("live", "quiet", "no_figures", "overwrite", "debug", "dry_run")
+RUN_FLAGS = ("live", "quiet", "no_figures", "wait_figures", "overwrite", "debug", "dry_run")
 
 
 def _resume_refusals(args: argparse.Namespace) -> list[str]:
@@ -249,7 +252,8 @@ def _resume_refusals(args: argparse.Namespace) -> list[str]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    common = {"progress": not args.quiet, "live": args.live, "figures": not args.no_figures}
+    figures = False if args.no_figures else True if args.wait_figures else "background"
+    common = {"progress": not args.quiet, "live": args.live, "figures": figures}
     from gankit.run import resume, train
 
     if args.resume:
@@ -278,7 +282,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print(f"trained {step - before} steps{at} in {elapsed:.1f} s; run folder: {run.path}")
     _print_metrics(run.summary)
-    if not args.no_figures:
+    if figures == "background":
+        print(f"figures: {run.folder.figures} (being drawn in the background: a few seconds; "
+              "its log is plot.log there)")
+    elif figures:
         print(f"figures: {run.folder.figures}")
     return 0
 

@@ -123,6 +123,7 @@ class Team(Solo):
             for layer in (m for net in nets if net is not None for m in net.modules()):
                 if isinstance(layer, StackedLinear):
                     layer.as_in_a_population = True
+            trainer.choose_gradient_path()  # the hand-written backward has no such padding
 
     def local_config(self, config: Config) -> Config:
         """The members this rank trains: seeds seed + start .. seed + start + count - 1."""

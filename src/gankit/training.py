@@ -23,6 +23,7 @@ from gankit.config import Config
 from gankit.distributed import Solo
 from gankit.errors import GankitError
 from gankit.memberstats import MemberMetrics
+from gankit.mlpgrad import ManualGradients, ManualMLP
 from gankit.objectives import OBJECTIVES
 from gankit.optim import LR_SCHEDULES, FlatAdam, WeightAverage, flat_grad, flatten_parameters
 from gankit.population import build_networks
@@ -120,6 +121,8 @@ class Trainer:
         # Data-parallel ranks (gankit.distributed) share out each global batch's rows and average
         # gradients; one process keeps the whole batch.
         self.team: Any = Solo()
+        self.manual: ManualGradients | None = None
+        self.choose_gradient_path()
 
     @classmethod
     def from_config(cls, config: Config, task: Task | None = None) -> Trainer:
@@ -129,6 +132,16 @@ class Trainer:
         seeds = [config.seed + i for i in range(config.seeds)]
         generator, discriminator = build_networks(config.model, task.shape, seeds)
         return cls(config, task, generator, discriminator)
+
+    def choose_gradient_path(self) -> None:
+        """Hand-written gradients (:mod:`gankit.mlpgrad`, the same bits, fewer graph nodes) when
+        the networks are plain stacked MLPs and nothing in the step needs autograd beyond the
+        losses; autograd otherwise. Called again when the networks' layers change mode."""
+        plain = (self.config.train.amp == "none"
+                 and all(term.penalty is None for term, _ in self.regularisers)
+                 and type(self.task).output_head is Task.output_head
+                 and ManualMLP.supports(self.generator) and ManualMLP.supports(self.discriminator))
+        self.manual = ManualGradients(self.generator, self.discriminator) if plain else None  # type: ignore[arg-type]
 
     def _rngs(self, stream: int) -> list[torch.Generator]:
         """One generator per member, seeded as a single run with that member's seed would be."""
@@ -173,17 +186,31 @@ class Trainer:
             real = pack(share(self.real(t.batch_size)), p)
             with torch.no_grad(), self._mixed_precision():
                 fake = pack(self.generate(share(self.noise(t.batch_size))), p)
-            with self._mixed_precision():
-                d_loss, real_logits, fake_logits, terms = self.discriminator_loss(real, fake)
-            self.opt_d.step(self.team.average(flat_grad(d_loss.sum(), self.d_params)), lr_scale)
+            if self.manual is not None:
+                with torch.no_grad():
+                    d_loss, real_logits, fake_logits, d_grad = self.manual.discriminator(
+                        self.objective, real, fake)
+            else:
+                with self._mixed_precision():
+                    d_loss, real_logits, fake_logits, terms = self.discriminator_loss(real, fake)
+                d_grad = flat_grad(d_loss.sum(), self.d_params)
+            self.opt_d.step(self.team.average(d_grad), lr_scale)
             for term, weight in self.regularisers:
                 if term.projection is not None:
                     terms[term.name] = term.projection(self.discriminator, weight)
-        with self._mixed_precision():
-            fake = pack(self.generate(share(self.noise(t.batch_size))), p)
-            real_for_g = self.discriminator(real.detach()).float() if self.objective.g_needs_real else None
-            g_loss = self.objective.g_loss(self.discriminator(fake).float(), real_for_g)
-        self.opt_g.step(self.team.average(flat_grad(g_loss.sum(), self.g_params)), lr_scale)
+        if self.manual is not None:
+            with torch.no_grad():
+                g_loss, g_grad = self.manual.generator(
+                    self.objective, share(self.noise(t.batch_size)),
+                    real if self.objective.g_needs_real else None, lambda x: pack(x, p))
+        else:
+            with self._mixed_precision():
+                fake = pack(self.generate(share(self.noise(t.batch_size))), p)
+                needs_real = self.objective.g_needs_real
+                real_for_g = self.discriminator(real.detach()).float() if needs_real else None
+                g_loss = self.objective.g_loss(self.discriminator(fake).float(), real_for_g)
+            g_grad = flat_grad(g_loss.sum(), self.g_params)
+        self.opt_g.step(self.team.average(g_grad), lr_scale)
         if self.ema is not None:
             self.ema.update(self.g_flat)
         self.step_count += 1

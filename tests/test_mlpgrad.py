@@ -1,0 +1,73 @@
+"""The hand-written MLP backward computes autograd's very bits, and steps aside when it cannot."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gankit.config import resolve_config
+from gankit.mlpgrad import ManualMLP
+from gankit.models import ACTIVATIONS
+from gankit.objectives import OBJECTIVES
+from gankit.training import Trainer
+
+
+def _pair(preset: str, overrides: dict) -> tuple[Trainer, Trainer]:
+    config = resolve_config(preset, overrides=[overrides])
+    manual, autograd = Trainer.from_config(config), Trainer.from_config(config)
+    autograd.manual = None
+    assert manual.manual is not None, "this config should take the hand-written path"
+    return manual, autograd
+
+
+def _assert_same_run(manual: Trainer, autograd: Trainer, steps: int = 6) -> None:
+    for _ in range(steps):
+        a, b = manual.step(), autograd.step()
+        for name in ("d_loss", "g_loss", "real_logits", "fake_logits"):
+            assert torch.equal(getattr(a, name), getattr(b, name)), name
+    assert torch.equal(manual.g_flat, autograd.g_flat)
+    assert torch.equal(manual.d_flat, autograd.d_flat)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS.names())
+def test_every_activation_gives_autograds_bits(activation):
+    manual, autograd = _pair("default", {"model": {"activation": activation, "g_hidden": [16, 8],
+                                                   "d_hidden": [16, 8]}, "train": {"batch_size": 32}})
+    _assert_same_run(manual, autograd)
+
+
+@pytest.mark.parametrize("loss", [name for name in OBJECTIVES.names() if name != "wasserstein_gp"])
+def test_every_objective_without_a_gradient_penalty_gives_autograds_bits(loss):
+    manual, autograd = _pair("seed", {"train": {"loss": loss}, "seeds": 2})
+    _assert_same_run(manual, autograd)
+
+
+def test_members_packing_and_several_d_steps_give_autograds_bits():
+    manual, autograd = _pair("seed", {"seeds": 3, "model": {"pack": 2}, "train": {"d_steps": 2}})
+    _assert_same_run(manual, autograd)
+
+
+def test_a_two_dimensional_task_gives_autograds_bits():
+    manual, autograd = _pair("ring", {"train": {"r1": 0.0}, "seeds": 2})
+    _assert_same_run(manual, autograd)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"train": {"r1": 1.0}},  # needs the gradient of D's gradient
+    {"train": {"loss": "wasserstein_gp"}},
+    {"model": {"spectral_norm": True}},
+    {"train": {"amp": "bf16"}},
+])
+def test_the_autograd_path_is_kept_when_the_step_needs_it(overrides):
+    assert Trainer.from_config(resolve_config("seed", overrides=[overrides])).manual is None
+
+
+def test_a_task_with_an_output_head_keeps_autograd(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("x,c\n" + "".join(f"{i / 10},{'ab'[i % 2]}\n" for i in range(40)))
+    config = resolve_config("table", overrides=[{"data": {"name": str(table)}}])
+    assert Trainer.from_config(config).manual is None
+
+
+def test_only_our_plain_mlps_are_supported():
+    assert not ManualMLP.supports(torch.nn.Sequential(torch.nn.Linear(2, 2)))

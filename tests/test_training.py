@@ -240,3 +240,15 @@ def test_bf16_autocast_keeps_float32_weights_and_lands_near_the_float32_step(dat
     # the same step in bfloat16 lands near the float32 one, not on it
     assert not torch.equal(trainer.g_flat, plain.g_flat)
     torch.testing.assert_close(stats.d_loss, reference.d_loss, rtol=0.05, atol=0.05)
+
+
+def test_evaluating_in_chunks_of_rows_gives_the_same_numbers(monkeypatch):
+    import gankit.training
+
+    trainer = Trainer.from_config(resolve_config("seed", overrides=[{"seeds": 3}]))
+    for _ in range(5):
+        trainer.step()
+    whole, samples = trainer.evaluate_members(2048).to_row(), trainer.sample_members(500, seed=1)
+    monkeypatch.setattr(gankit.training, "EVAL_CHUNK_ROWS", 100)  # the minimum: 256 rows a pass
+    assert trainer.evaluate_members(2048).to_row() == whole
+    assert torch.equal(torch.from_numpy(trainer.sample_members(500, seed=1)), torch.from_numpy(samples))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -71,3 +73,9 @@ def test_a_task_with_an_output_head_keeps_autograd(tmp_path):
 
 def test_only_our_plain_mlps_are_supported():
     assert not ManualMLP.supports(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+
+
+def test_an_objective_without_gradient_formulas_falls_back_to_autograd_on_the_logits():
+    manual, autograd = _pair("seed", {"train": {"loss": "relativistic"}, "seeds": 2})
+    manual.objective = dataclasses.replace(manual.objective, d_grad=None, g_grad=None)
+    _assert_same_run(manual, autograd)

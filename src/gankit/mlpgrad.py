@@ -132,13 +132,16 @@ class ManualGradients:
                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(D loss per member, real logits, fake logits, flat gradient of D's parameters)."""
         out, saved = self.d.forward(torch.cat([real, fake], dim=1).flatten(2))
-        logits = out.squeeze(-1).detach().requires_grad_(True)
         rows = real.shape[1]
-        with torch.enable_grad():
-            loss = objective.d_loss(logits[:, :rows], logits[:, rows:])
-            (grad,) = torch.autograd.grad(loss.sum(), logits)
+        logits = out.squeeze(-1)
+        real_logits, fake_logits = logits[:, :rows], logits[:, rows:]
+        loss = objective.d_loss(real_logits, fake_logits)
+        if objective.d_grad is not None:
+            grad = torch.cat(objective.d_grad(real_logits, fake_logits), dim=1)
+        else:
+            grad = _logit_grad(lambda x: objective.d_loss(x[:, :rows], x[:, rows:]), logits)
         flat, _ = self.d.backward(grad.unsqueeze(-1), saved)
-        return loss.detach(), logits[:, :rows].detach(), logits[:, rows:].detach(), flat  # type: ignore[return-value]
+        return loss, real_logits, fake_logits, flat  # type: ignore[return-value]
 
     def generator(self, objective: Objective, z: torch.Tensor, real: torch.Tensor | None,
                   pack: Callable[[torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -147,11 +150,21 @@ class ManualGradients:
         out, g_saved = self.g.forward(z)
         fake = pack(out.reshape(*out.shape[:2], *self.shape))
         d_out, d_saved = self.d.forward(fake.flatten(2))
-        logits = d_out.squeeze(-1).detach().requires_grad_(True)
+        logits = d_out.squeeze(-1)
         real_logits = self.d.forward(real.flatten(2))[0].squeeze(-1) if real is not None else None
-        with torch.enable_grad():
-            loss = objective.g_loss(logits, real_logits)
-            (grad,) = torch.autograd.grad(loss.sum(), logits)
+        loss = objective.g_loss(logits, real_logits)
+        if objective.g_grad is not None:
+            grad = objective.g_grad(logits, real_logits)
+        else:
+            grad = _logit_grad(lambda x: objective.g_loss(x, real_logits), logits)
         _, grad_fake = self.d.backward(grad.unsqueeze(-1), d_saved, weights=False, inputs=True)
         flat, _ = self.g.backward(grad_fake.reshape(out.shape), g_saved)  # type: ignore[union-attr]
-        return loss.detach(), flat  # type: ignore[return-value]
+        return loss, flat  # type: ignore[return-value]
+
+
+def _logit_grad(loss: Callable[[torch.Tensor], torch.Tensor], logits: torch.Tensor) -> torch.Tensor:
+    """d sum(loss(logits)) / d logits by autograd, for objectives that give no formula."""
+    leaf = logits.detach().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(loss(leaf).sum(), leaf)
+    return grad

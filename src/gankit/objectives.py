@@ -35,6 +35,12 @@ class Objective:
     reference: str
     g_needs_real: bool = False
     regularisers: tuple[str, ...] = ()
+    # Optional: the gradients of the summed losses with respect to the logits, computed as
+    # autograd's backward formulas compute them (so bit for bit the same): d_grad(real, fake)
+    # -> (d real, d fake), g_grad(fake, real) -> d fake. The hand-written step
+    # (gankit.mlpgrad) uses them to skip autograd's engine; without them it calls autograd.
+    d_grad: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
+    g_grad: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor] | None = None
 
 
 OBJECTIVES: Registry[Objective] = Registry("objective")
@@ -96,24 +102,96 @@ def relativistic_g_loss(fake: torch.Tensor, real: torch.Tensor | None = None) ->
     return F.softplus(-(fake - real)).mean(-1)
 
 
+# --- gradients with respect to the logits, in the order autograd's formulas apply them ---
+# Each loss is a mean over the batch of a function of the logits; the gradient of the members'
+# summed loss reaches that mean as ``upstream`` (1, or 0.5 for LSGAN's halves), which the mean's
+# backward divides by n; then the function's own backward.
+
+
+def _per_sample(upstream: float, logits: torch.Tensor) -> torch.Tensor:
+    """What a ``.mean(-1)`` with incoming gradient ``upstream`` passes to each logit."""
+    return torch.full(logits.shape[:-1], upstream, dtype=logits.dtype,
+                      device=logits.device).unsqueeze(-1).expand_as(logits) / logits.shape[-1]
+
+
+def _softplus_grad(logits: torch.Tensor) -> torch.Tensor:
+    """d/dl of ``softplus(l).mean(-1)`` summed over members."""
+    return torch.ops.aten.softplus_backward(_per_sample(1.0, logits), logits, 1, 20)
+
+
+def bce_d_grad(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return -_softplus_grad(-real), _softplus_grad(fake)
+
+
+def minimax_g_grad(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+    return torch.ops.aten.softplus_backward(_per_sample(-1.0, fake), fake, 1, 20)
+
+
+def nonsaturating_g_grad(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+    return -_softplus_grad(-fake)
+
+
+def _half_square_grad(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """d/dl of ``0.5 * ((l - target) ** 2).mean(-1)``: pow's backward, grad * (2 * x)."""
+    shifted = logits - target if target else logits
+    return _per_sample(0.5, logits) * (2 * shifted.pow(1))
+
+
+def least_squares_d_grad(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return _half_square_grad(real, 1), _half_square_grad(fake, 0)
+
+
+def least_squares_g_grad(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+    return _half_square_grad(fake, 1)
+
+
+def wasserstein_d_grad(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return _per_sample(-1.0, real).contiguous(), _per_sample(1.0, fake).contiguous()
+
+
+def wasserstein_g_grad(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+    return _per_sample(-1.0, fake).contiguous()
+
+
+def hinge_d_grad(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    threshold = torch.ops.aten.threshold_backward
+    return (-threshold(_per_sample(1.0, real), F.relu(1 - real), 0),
+            threshold(_per_sample(1.0, fake), F.relu(1 + fake), 0))
+
+
+def relativistic_d_grad(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    grad = _softplus_grad(-(real - fake))
+    return -grad, grad
+
+
+def relativistic_g_grad(fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
+    if real is None:
+        raise ValueError("the relativistic generator loss needs the real logits")
+    return -_softplus_grad(-(fake - real))
+
+
 for _objective in (
     Objective("minimax", bce_d_loss, minimax_g_loss,
-              "Goodfellow et al. 2014, eq. (1); the saturating generator loss of eq. (3)"),
+              "Goodfellow et al. 2014, eq. (1); the saturating generator loss of eq. (3)",
+              d_grad=bce_d_grad, g_grad=minimax_g_grad),
     Objective("nonsaturating", bce_d_loss, nonsaturating_g_loss,
-              "Goodfellow et al. 2014, sec. 3: G maximises log D(G(z))"),
+              "Goodfellow et al. 2014, sec. 3: G maximises log D(G(z))",
+              d_grad=bce_d_grad, g_grad=nonsaturating_g_grad),
     Objective("least_squares", least_squares_d_loss, least_squares_g_loss,
-              "Mao et al. 2017, Least Squares GAN, eq. (2) with a=0, b=1, c=1"),
+              "Mao et al. 2017, Least Squares GAN, eq. (2) with a=0, b=1, c=1",
+              d_grad=least_squares_d_grad, g_grad=least_squares_g_grad),
     Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss,
               "Arjovsky et al. 2017, Wasserstein GAN, Algorithm 1 (weight clipping)",
-              regularisers=("clip",)),
+              regularisers=("clip",), d_grad=wasserstein_d_grad, g_grad=wasserstein_g_grad),
     Objective("wasserstein_gp", wasserstein_d_loss, wasserstein_g_loss,
               "Gulrajani et al. 2017, Improved Training of Wasserstein GANs (gradient penalty)",
               regularisers=("gp",)),
     Objective("hinge", hinge_d_loss, wasserstein_g_loss,
-              "Lim & Ye 2017, Geometric GAN; Miyato et al. 2018 (hinge loss with G: -E[D(G(z))])"),
+              "Lim & Ye 2017, Geometric GAN; Miyato et al. 2018 (hinge loss with G: -E[D(G(z))])",
+              d_grad=hinge_d_grad, g_grad=wasserstein_g_grad),
     Objective("relativistic", relativistic_d_loss, relativistic_g_loss,
               "Jolicoeur-Martineau 2019, The relativistic discriminator (RSGAN, paired samples)",
-              g_needs_real=True),
+              g_needs_real=True, d_grad=relativistic_d_grad, g_grad=relativistic_g_grad),
 ):
     OBJECTIVES.register(_objective.name)(_objective)
 

@@ -62,8 +62,18 @@ class ManualMLP:
                 following = modules[i + 1] if i + 1 < len(modules) else None
                 activation = _activation(following) if following is not None else None
                 self.layers.append(_Layer(module, activation))
-        # where each parameter's gradient goes in the flat gradient (flatten_parameters' order)
-        self.sizes = [p.numel() for p in network.parameters()]
+        # where each layer's gradients go in the flat gradient: flatten_parameters' order, which
+        # is the module's (layer 0's weight, its bias, layer 1's weight, ...)
+        self.slices: list[tuple[slice, slice]] = []
+        offset = 0
+        for layer in self.layers:
+            n_weight, n_bias = layer.linear.weight.numel(), layer.linear.bias.numel()
+            self.slices.append((slice(offset, offset + n_weight),
+                                slice(offset + n_weight, offset + n_weight + n_bias)))
+            offset += n_weight + n_bias
+        self.size = offset
+        if offset != sum(p.numel() for p in network.parameters()):
+            raise ValueError("the network holds parameters outside its linear layers")
 
     @staticmethod
     def supports(network: nn.Module) -> bool:
@@ -100,25 +110,20 @@ class ManualMLP:
                  inputs: bool = False) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """(flat gradient of the parameters or None, gradient of the input or None) from
         ``grad``, the gradient of the output."""
-        pieces: list[torch.Tensor] = []
-        grad_input = None
+        flat = torch.empty(self.size, dtype=grad.dtype, device=grad.device) if weights else None
         for index in range(len(self.layers) - 1, -1, -1):
             layer, (x, z, h) = self.layers[index], saved[index]
             if layer.activation is not None:
                 grad = layer.activation[1](grad, z, h)
-            if weights:
-                # baddbmm's formulas: bias grad summed over the broadcast rows, batch2 = W^T
-                pieces.append(x.transpose(1, 2).bmm(grad).transpose(1, 2).reshape(-1))  # weight
-                pieces.append(grad.sum(1, keepdim=True).reshape(-1))  # bias
+            if flat is not None:
+                # baddbmm's formulas: batch2 = W^T gets x^T grad; the bias, broadcast over the
+                # rows, gets their sum. Written straight into the flat gradient's slices.
+                weight, bias = self.slices[index]
+                flat[weight].view_as(layer.linear.weight).copy_(x.transpose(1, 2).bmm(grad).transpose(1, 2))
+                torch.sum(grad, 1, keepdim=True, out=flat[bias].view(grad.shape[0], 1, -1))
             if index > 0 or inputs:
                 grad = grad.bmm(layer.linear.weight)
-            grad_input = grad if index == 0 and inputs else None
-        flat = None
-        if weights:
-            # parameters in module order: layer 0's weight, layer 0's bias, layer 1's weight, ...
-            order = [pieces[len(pieces) - 2 - 2 * i + j] for i in range(len(self.layers)) for j in (0, 1)]
-            flat = torch.cat(order)
-        return flat, grad_input
+        return flat, grad if inputs else None
 
 
 class ManualGradients:

@@ -50,3 +50,48 @@ def test_evaluations_during_training_use_the_interim_size_and_the_last_one_the_f
         log.on_step(trainer, trainer.step(), 0.0, step == 200)
     assert sizes == [1024, 1024, 1024, None]  # None: the config's full eval_samples
     assert trainer.interim_eval_samples() == 1024
+
+
+def _rows(folder):
+    return [{k: v for k, v in row.items() if k != "elapsed_s"} for row in folder.metrics.read()]
+
+
+def test_evaluations_in_the_background_write_the_same_rows_in_order(tmp_path, monkeypatch):
+    frozen = []
+    real_frozen = Trainer.frozen
+
+    def counting(self):
+        frozen.append(self.step_count)
+        return real_frozen(self)
+
+    monkeypatch.setattr(Trainer, "frozen", counting)
+    folders = {}
+    for background in (False, True):
+        trainer, folder = _trainer(eval_every=20, log_every=5), RunFolder(tmp_path / str(background))
+        folder.create(trainer.config, overwrite=False)
+        log = MetricsLog(folder, background=background)
+        for step in range(1, 101):
+            log.on_step(trainer, trainer.step(), 0.0, step == 100)
+            assert all(row["step"] <= step for row in log.new_rows)
+        log.close()
+        folders[background] = folder
+    assert frozen == [20, 40, 60, 80]  # only the background run froze; the last evaluation never
+    rows = _rows(folders[True])
+    assert rows == _rows(folders[False])
+    assert [row["step"] for row in rows] == list(range(5, 101, 5))
+    assert "a_w1" in rows[3] and "a_w1" not in rows[2]
+
+
+def test_a_checkpoint_waits_for_the_rows_before_it(tmp_path):
+    from gankit.divergence import DivergenceGuard
+    from gankit.observers import Checkpoints
+
+    trainer, folder = _trainer(eval_every=10, log_every=10), RunFolder(tmp_path)
+    folder.create(trainer.config, overwrite=False)
+    log = MetricsLog(folder, background=True)
+    checkpoints = Checkpoints(folder, DivergenceGuard(trainer, folder), trainer.config, log=log)
+    for _ in range(30):
+        log.on_step(trainer, trainer.step(), 0.0, False)
+    checkpoints.save(trainer)
+    assert [row["step"] for row in folder.metrics.read()] == [10, 20, 30]
+    log.close()

@@ -83,6 +83,10 @@ class LogConfig:
     snapshot_every: int = 100
     checkpoint_every: int = 1000
     keep_checkpoints: int = 2
+    # Evaluations during training run in a second thread on a copy of the networks while
+    # training goes on (one process on the CPU with a core to spare); the rows are the same,
+    # written when ready. The final evaluation always runs in the training thread.
+    background_eval: bool = True
     tensorboard: bool = False  # TensorBoard event files in RUN/tensorboard/ (pip install gankit[tensorboard])
 
 

@@ -6,6 +6,8 @@ observer decides for itself whether the step concerns it.
 from __future__ import annotations
 
 import sys
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TextIO
 
 import numpy as np
@@ -39,32 +41,73 @@ def _due(step: int, every: int, last: bool) -> bool:
 
 class MetricsLog(Observer):
     """Rows of ``metrics.jsonl``: losses and D's outputs every ``log_every`` steps, the
-    evaluation metrics every ``eval_every`` steps and on the last step."""
+    evaluation metrics every ``eval_every`` steps and on the last step.
 
-    def __init__(self, folder: RunFolder, team: Solo | None = None) -> None:
+    With ``background`` the evaluations during training run in a second thread on a frozen
+    copy of the networks (:meth:`Trainer.frozen`), so training does not wait for them; rows
+    wait in order behind an unfinished evaluation and are written as it ends, and everything
+    is written before a checkpoint and at the end. The numbers are those of an evaluation in
+    the training thread: the same weights, the same evaluation streams.
+    """
+
+    def __init__(self, folder: RunFolder, team: Solo | None = None, background: bool = False) -> None:
         self.folder = folder
         self.team = team or Solo()
         self.last_eval: MemberMetrics | None = None
         self.last_row: dict[str, Any] = {}
+        self.new_rows: list[dict[str, Any]] = []  # the rows written during the latest on_step
+        self.pending: deque[tuple[int, float, MemberMetrics, Future[MemberMetrics] | None]] = deque()
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="gankit-eval") if background else None
 
     def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
+        self.new_rows = []
         log, step = trainer.config.log, trainer.step_count
-        if not (_due(step, log.log_every, last) or _due(step, log.eval_every, last)):
-            return
-        record = MemberMetrics(self.team.average_values(stats.per_member()), trainer.diverged.tolist())
-        if _due(step, log.eval_every, last):
-            # The last evaluation is the summary's, on the full sample; the others only draw the
-            # curves, on a smaller one (log.interim_eval_samples).
-            evaluation = trainer.evaluate_members(None if last else trainer.interim_eval_samples())
-            self.last_eval = self.team.gather_metrics(evaluation)
-            record = record.merged(evaluation)
-        record = self.team.gather_metrics(record)
-        self.last_row = {"step": step, **record.to_row(), "elapsed_s": round(elapsed, 3)}
-        if self.team.writes:
-            self.folder.metrics.append(self.last_row)
+        if _due(step, log.log_every, last) or _due(step, log.eval_every, last):
+            record = MemberMetrics(self.team.average_values(stats.per_member()), trainer.diverged.tolist())
+            evaluation: MemberMetrics | Future[MemberMetrics] | None = None
+            if _due(step, log.eval_every, last):
+                # The last evaluation is the summary's, on the full sample; the others only draw
+                # the curves, on a smaller one (log.interim_eval_samples).
+                if last or self.executor is None:
+                    self.flush(wait=True)
+                    evaluation = trainer.evaluate_members(None if last else trainer.interim_eval_samples())
+                else:
+                    evaluation = self.executor.submit(trainer.frozen().evaluate_members,
+                                                      trainer.interim_eval_samples())
+            self.pending.append((step, elapsed, record, evaluation))  # type: ignore[arg-type]
+        self.flush(wait=last)
+
+    def flush(self, wait: bool = True) -> None:
+        """Write the rows whose evaluations have ended (all of them with ``wait``), in order."""
+        while self.pending:
+            step, elapsed, record, evaluation = self.pending[0]
+            if isinstance(evaluation, Future):
+                if not (wait or evaluation.done()):
+                    return
+                evaluation = evaluation.result()
+            self.pending.popleft()
+            if evaluation is not None:
+                self.last_eval = self.team.gather_metrics(evaluation)
+                record = record.merged(evaluation)
+            record = self.team.gather_metrics(record)
+            self.last_row = {"step": step, **record.to_row(), "elapsed_s": round(elapsed, 3)}
+            self.new_rows.append(self.last_row)
+            if self.team.writes:
+                self.folder.metrics.append(self.last_row)
 
     def rewind(self, step: int) -> None:
+        for *_, evaluation in self.pending:  # rows after the last checkpoint: never written
+            if isinstance(evaluation, Future):
+                evaluation.cancel() or evaluation.exception()
+        self.pending.clear()
         self.folder.metrics.truncate_after(step)
+
+    def close(self) -> None:
+        try:
+            self.flush(wait=True)
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 class Snapshots(Observer):
@@ -106,13 +149,16 @@ class Checkpoints(Observer):
     with broken weights (the divergence guard checks them first)."""
 
     def __init__(self, folder: RunFolder, guard: DivergenceGuard, config: Config,
-                 team: Solo | None = None) -> None:
+                 team: Solo | None = None, log: MetricsLog | None = None) -> None:
         self.folder = folder
         self.guard = guard
         self.config = config  # the run's config: under torchrun a rank's trainer holds a slice
         self.team = team or Solo()
+        self.log = log
 
     def save(self, trainer: Trainer) -> None:
+        if self.log is not None:
+            self.log.flush(wait=True)  # a resumed run keeps the rows up to its checkpoint
         self.guard.check_weights()
         state = self.team.full_state(trainer)
         if self.team.writes:
@@ -168,7 +214,7 @@ class ProgressBar(Observer):
                 print(f"step {step}{of} ({elapsed:.1f} s{left}) {shown}", file=self.stream, flush=True)
             return
         self.bar.update(1)
-        if self.log.last_row.get("step") == step:
+        if self.log.new_rows:
             self.bar.set_postfix(self._postfix(), refresh=False)
 
     def rewind(self, step: int) -> None:

@@ -9,11 +9,14 @@ in :mod:`gankit.observers`, divergence and rollback in :mod:`gankit.divergence`.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+
+import torch
 
 from gankit.config import Config
 from gankit.distributed import Solo
@@ -83,6 +86,15 @@ class Budget:
         return out_of_steps or (self.seconds > 0 and self.elapsed() >= self.seconds)
 
 
+def _background_eval(trainer: Trainer, team: Solo) -> bool:
+    """Evaluate beside training when that can gain: one process, on the CPU, with a core
+    that training's threads leave free."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = trainer.config.train.threads or torch.get_num_threads()
+    return (trainer.config.log.background_eval and team.size == 1 and trainer.device.type == "cpu"
+            and cores > threads)
+
+
 def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, live: Any = None,
                 config: Config | None = None, team: Solo | None = None) -> dict[str, Any]:
     """Train until the budget is used up; write the summary and return it.
@@ -93,8 +105,8 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
     team = team or Solo()
     config = config or trainer.config
     guard = DivergenceGuard(trainer, folder, team)
-    log = MetricsLog(folder, team)
-    checkpoints = Checkpoints(folder, guard, config, team)
+    log = MetricsLog(folder, team, background=_background_eval(trainer, team))
+    checkpoints = Checkpoints(folder, guard, config, team, log)
     observers: list[Observer] = [log, checkpoints]
     if team.writes:
         snapshots = Snapshots(trainer, folder, live)

@@ -104,9 +104,9 @@ class TensorBoardLog(Observer):
 
     def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
         step = trainer.step_count
-        if self.log.last_row.get("step") == step:
-            for tag, value in scalar_tags(self.log.last_row).items():
-                self.writer.add_scalar(tag, value, step)
+        for row in self.log.new_rows:  # an evaluation in the background ends steps later
+            for tag, value in scalar_tags(row).items():
+                self.writer.add_scalar(tag, value, row["step"])
         snap = self.snapshots.last
         if snap is not None and snap["step"] == step:
             self.writer.add_image("samples", _snapshot_image(trainer, snap), step, dataformats="HWC")

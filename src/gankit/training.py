@@ -266,6 +266,16 @@ class Trainer:
                 return bad.nonzero().flatten().tolist(), name
         return [], ""
 
+    def frozen(self) -> Trainer:
+        """This trainer with copies of its networks as they are now: an evaluation of this
+        moment that may run in another thread while training changes the originals."""
+        twin = copy.copy(self)
+        twin.generator = copy.deepcopy(self.generator)
+        twin.discriminator = copy.deepcopy(self.discriminator)
+        twin.ema_generator = copy.deepcopy(self.ema_generator)
+        twin.diverged = self.diverged.clone()
+        return twin
+
     @property
     def eval_generator(self) -> nn.Module:
         """The generator used for samples and metrics: the weight average when EMA is on."""

@@ -6,7 +6,8 @@ no step limit; the clock is the run's own `elapsed_s` in metrics.jsonl (evaluati
 every 250 steps). It prints, per run, the first time fd <= 2 x fd_floor with classes_covered
 10/10 and class_kl <= 0.05 (the digits' success), and the end values beside their floors.
 
-    python benchmarks/digits.py [--seconds 60] [--seeds 1] [--no-mlp] [--out bench-out/digits]
+    python benchmarks/digits.py [--seconds 60] [--seeds 1] [--first-seed 0] [--no-mlp]
+        [--out bench-out/digits]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="training seconds per run")
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first of the seeds")
     parser.add_argument("--no-mlp", action="store_true", help="skip the MLP comparison")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--out", default="bench-out/digits")
@@ -45,7 +47,7 @@ def main() -> None:
     if not args.no_mlp:
         variants["mlp 256x2, same optimiser"] = MLP
     for label, extra in variants.items():
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             out = Path(args.out) / f"{'mlp' if extra else 'dcgan'}-seed{seed}"
             config = resolve_config("digits", None, shortcut_overrides(
                 seed=seed, device=args.device,

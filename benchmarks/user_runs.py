@@ -7,7 +7,7 @@ imports cancel out), the median over ``--repeats`` pairs. The clock stops when t
 returns, as the user's wait does: `gankit train` then draws its figures in a background process,
 which is waited out before the next measurement. The reference is the seed's own loop (order
 fixed, benchmarks/seed_loop.py) run the same way. Then a default run is timed whole and split
-into its training steps (timed in-process for the same networks) and everything else.
+into its training steps (the run's own count, `step_seconds` in run.json) and everything else.
 
     python benchmarks/user_runs.py [--short 200] [--long 2200] [--repeats 3]
 """
@@ -15,6 +15,7 @@ into its training steps (timed in-process for the same networks) and everything 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -61,19 +62,13 @@ def seed_loop(steps: int) -> list[str]:
 
 
 def outside_steps_share(repeats: int) -> tuple[float, float, float]:
-    """(wall s, training-step s, share outside the steps) of one default `gankit train`, the
-    medians over ``repeats`` runs, each beside an in-process timing of the same steps."""
-    sys.path.insert(0, str(HERE))
-    from gankit.config import resolve_config
-    from gankit.training import Trainer
-    from members_throughput import rate
-
-    config = resolve_config("default")
+    """(wall s, training-step s, share outside the steps) of a default `gankit train`, the
+    medians over ``repeats`` runs; the time in steps is the run's own count (run.json)."""
     totals, steps = [], []
     for _ in range(repeats):
-        steps.append(config.train.steps / rate(Trainer.from_config(config).step, 5.0))
-        totals.append(wall([sys.executable, "-m", "gankit", "train", "--quiet", "--out",
-                            tempfile.mkdtemp(prefix="gankit-bench-")]))
+        out = Path(tempfile.mkdtemp(prefix="gankit-bench-")) / "run"
+        totals.append(wall([sys.executable, "-m", "gankit", "train", "--quiet", "--out", str(out)]))
+        steps.append(json.loads((out / "run.json").read_text())["step_seconds"])
     total, step = statistics.median(totals), statistics.median(steps)
     return total, step, 1 - step / total
 

@@ -25,6 +25,8 @@ def test_api_trains_samples_and_evaluates(tmp_path):
                                        "d_real_mean", "d_fake_mean"}
     rows = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(5, 41, 5))
+    info = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert 0 < info["step_seconds"] < rows[-1]["elapsed_s"]  # the steps, a part of the run's time
 
 
 def test_same_config_gives_the_same_summary(tmp_path):

@@ -24,7 +24,7 @@ from gankit.divergence import DivergenceGuard, TrainingDiverged
 from gankit.errors import GankitError
 from gankit.observers import Checkpoints, MetricsLog, Observer, ProgressBar, Snapshots
 from gankit.rundir import RunFolder
-from gankit.training import Trainer
+from gankit.training import StepStats, Trainer
 
 
 class Interrupted(GankitError):
@@ -71,6 +71,14 @@ class Budget:
         self.steps = trainer.config.train.steps
         self.seconds = trainer.config.train.max_seconds
         self.start = time.perf_counter() - already_elapsed
+        self.in_steps = 0.0  # seconds this process spent inside training steps
+
+    def step(self, trainer: Trainer) -> StepStats:
+        """One training step at the run's place on the schedule, its time counted."""
+        start = time.perf_counter()
+        stats = trainer.step(self.progress(trainer.step_count))
+        self.in_steps += time.perf_counter() - start
+        return stats
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -125,7 +133,7 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
             stop = False
             while not finished and not stop:
                 try:
-                    stats = trainer.step(budget.progress(trainer.step_count))
+                    stats = budget.step(trainer)
                     guard.check_losses(trainer.step_count, stats)
                     finished = budget.used_up(trainer.step_count)
                     if team.size > 1:
@@ -153,6 +161,9 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
     finally:
         for observer in observers:
             observer.close()
+        if team.writes:  # where the time went: steps against the run's whole wall time
+            with contextlib.suppress(OSError):
+                folder.update_info(step_seconds=round(budget.in_steps, 3))
     return write_summary(trainer, folder, log, team)
 
 

@@ -22,7 +22,7 @@ rows of PacGAN (Lin et al. 2018, Table 1) and VEEGAN (Srivastava et al. 2017, Ta
 Results are also written to OUT/mixtures.json after every row (one invocation's rows: give
 separate invocations separate --out folders).
 
-Cost on the idle 2-core CPU, one thread, 10 members (2026-12): a step of the ring/grid preset
+Cost on the idle 2-core CPU, one thread, 10 members (2026-11-30): a step of the ring/grid preset
 takes 36/29 ms for the whole population, a pacgan step 300 ms (pack 1) and 170-200 ms (pack 4),
 i.e. 30 and ~19 ms per seed; scoring one pacgan row's 10 x 2,500 refined samples takes ~15 s
 (drs) and ~50-110 s (mh, K = 40: 40 G and 41 D passes over 25,000 points). The default

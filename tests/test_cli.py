@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 import time
@@ -340,3 +341,14 @@ def test_gankit_compare_stays_the_function_after_importing_its_module():
             "print(callable(gankit.compare), gankit.compare.__module__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "gankit.compare"]
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    read, write = os.pipe()
+    child = subprocess.Popen([sys.executable, "-m", "gankit", "train", "--dry-run"], stdout=write,
+                             stderr=subprocess.PIPE, text=True)
+    os.close(write)
+    os.close(read)  # the reader is gone before the command prints anything
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 141, err
+    assert "Traceback" not in err and "Exception ignored" not in err

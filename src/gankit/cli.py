@@ -534,6 +534,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before training started or after it ended: nothing to save
         print("gankit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `gankit ... | head`: the reader has what it wanted; the run is saved
+        # Python would report the pipe again when it flushes stdout at exit: point it elsewhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command stopped by a closed pipe
     except GankitError as exc:
         exit_code = getattr(exc, "exit_code", None)  # run.Interrupted: a signal stopped training
         if exit_code is not None:

@@ -12,8 +12,9 @@ import torch
 
 from gankit.checkpoint import latest_checkpoint, load_checkpoint
 
-# Short and densely checkpointed: a kill lands between two checkpoints ten steps apart.
-ARGS = ["--preset", "seed", "--steps", "800", "--quiet", "--no-figures",
+# Short and densely checkpointed: a kill lands between two checkpoints ten steps apart. Long
+# enough (about 3 s of steps) that a signal sent 0.6 s after the first checkpoint finds it running.
+ARGS = ["--preset", "seed", "--steps", "3000", "--quiet", "--no-figures",
         "--set", "log.checkpoint_every=10", "--set", "log.eval_every=200",
         "--set", "log.eval_samples=1024", "--set", "log.log_every=50", "--set", "log.keep_checkpoints=2"]
 
@@ -44,7 +45,8 @@ def _assert_same_run(a, b):
 
 def _wait_for_training(run_dir, proc, timeout=60):
     deadline = time.time() + timeout
-    while not (run_dir / "checkpoints" / "step_00000000.pt").exists():
+    # any checkpoint: the first is deleted two checkpoints (a few milliseconds) later
+    while not list((run_dir / "checkpoints").glob("step_*.pt")):
         assert proc.poll() is None, proc.communicate()
         assert time.time() < deadline
         time.sleep(0.02)

@@ -252,3 +252,14 @@ def test_evaluating_in_chunks_of_rows_gives_the_same_numbers(monkeypatch):
     monkeypatch.setattr(gankit.training, "EVAL_CHUNK_ROWS", 100)  # the minimum: 256 rows a pass
     assert trainer.evaluate_members(2048).to_row() == whole
     assert torch.equal(torch.from_numpy(trainer.sample_members(500, seed=1)), torch.from_numpy(samples))
+
+
+@pytest.mark.parametrize("population", ["stacked", "vmap"])
+def test_a_generator_with_batch_statistics_is_evaluated_whole(monkeypatch, population):
+    import gankit.training
+
+    config = resolve_config("pacgan", overrides=[{"seeds": 2, "model": {"population": population}}])
+    trainer = Trainer.from_config(config)
+    whole = trainer.evaluation_samples(2048)
+    monkeypatch.setattr(gankit.training, "EVAL_CHUNK_ROWS", 100)  # slices of 256 rows, were it sliced
+    assert torch.equal(torch.from_numpy(trainer.evaluation_samples(2048)), torch.from_numpy(whole))

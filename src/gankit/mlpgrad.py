@@ -8,7 +8,7 @@ needs and the backward calls the very kernels autograd's formulas call (``deriva
 are bit for bit those of :func:`gankit.optim.flat_grad` (``tests/test_mlpgrad.py``). The
 gradient of the loss with respect to the logits comes from the objective's own formula where it
 gives one (:class:`gankit.objectives.Objective`, again autograd's bits), else from autograd on
-the logits alone. ``--preset seed``'s step went from 0.77 ms to 0.53 ms (docs/BENCHMARKS.md).
+the logits alone. ``benchmarks/seed_speed.py`` times this path against autograd's.
 """
 
 from __future__ import annotations
@@ -126,8 +126,7 @@ class ManualMLP:
             if index > 0 or inputs:
                 weight = layer.linear.weight
                 # A one-output layer's product has a single term per entry: the broadcast
-                # product gives the same bits without the batched kernel (0.87 -> 0.63 ms for
-                # 64 default-preset members, 20 -> 6 us for one).
+                # product gives the same bits without a batched matrix kernel.
                 grad = grad * weight if weight.shape[1] == 1 else grad.bmm(weight)
         return flat, grad if inputs else None
 

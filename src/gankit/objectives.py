@@ -133,8 +133,7 @@ def nonsaturating_g_grad(fake: torch.Tensor, real: torch.Tensor | None = None) -
 
 def _half_square_grad(logits: torch.Tensor, target: float) -> torch.Tensor:
     """d/dl of ``0.5 * ((l - target) ** 2).mean(-1)``: pow's backward, grad * (2 * x)."""
-    shifted = logits - target if target else logits
-    return _per_sample(0.5, logits) * (2 * shifted.pow(1))
+    return _per_sample(0.5, logits) * (2 * (logits - target))
 
 
 def least_squares_d_grad(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

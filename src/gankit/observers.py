@@ -56,7 +56,9 @@ class MetricsLog(Observer):
         self.last_eval: MemberMetrics | None = None
         self.last_row: dict[str, Any] = {}
         self.new_rows: list[dict[str, Any]] = []  # the rows written during the latest on_step
-        self.pending: deque[tuple[int, float, MemberMetrics, Future[MemberMetrics] | None]] = deque()
+        # (step, elapsed, losses, evaluation: done, running in the background, or none due)
+        self.pending: deque[tuple[int, float, MemberMetrics, MemberMetrics | Future[MemberMetrics] | None]]
+        self.pending = deque()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="gankit-eval") if background else None
 
     def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
@@ -74,7 +76,7 @@ class MetricsLog(Observer):
                 else:
                     evaluation = self.executor.submit(trainer.frozen().evaluate_members,
                                                       trainer.interim_eval_samples())
-            self.pending.append((step, elapsed, record, evaluation))  # type: ignore[arg-type]
+            self.pending.append((step, elapsed, record, evaluation))
         self.flush(wait=last)
 
     def flush(self, wait: bool = True) -> None:
@@ -98,7 +100,7 @@ class MetricsLog(Observer):
     def rewind(self, step: int) -> None:
         for *_, evaluation in self.pending:  # rows after the last checkpoint: never written
             if isinstance(evaluation, Future):
-                evaluation.cancel() or evaluation.exception()
+                evaluation.cancel()  # one already running works on its own copy and is dropped
         self.pending.clear()
         self.folder.metrics.truncate_after(step)
 

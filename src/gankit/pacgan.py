@@ -82,6 +82,8 @@ class StackedBatchNorm(nn.Module):
     """Batch normalisation for ``[members, batch, features]``: each member normalised by its own
     batch's mean and (biased) variance, then scaled and shifted by its own affine weights."""
 
+    mixes_rows = True  # an output row depends on the other rows of its batch (gankit.population)
+
     def __init__(self, members: int, features: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(members, features))

@@ -60,12 +60,23 @@ class VmapPopulation(nn.Module):
         out = torch.vmap(one)(params, buffers, x)
         return out.reshape(out.shape[:2]) if self.role == "discriminator" else out
 
+    @property
+    def mixes_rows(self) -> bool:
+        return mixes_rows(self.__dict__["_skeleton"])  # the members' layers live in the skeleton
+
     def __deepcopy__(self, memo: dict) -> VmapPopulation:
         clone = VmapPopulation.__new__(VmapPopulation)
         memo[id(self)] = clone
         for key, value in self.__dict__.items():
             clone.__dict__[key] = copy.deepcopy(value, memo)
         return clone
+
+
+def mixes_rows(network: nn.Module) -> bool:
+    """Whether a row of the network's output depends on the other rows of its batch (batch
+    statistics, as in PacGAN's G): such a network must see a batch whole, not in slices."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) or getattr(m, "mixes_rows", False)
+               for m in network.modules())
 
 
 def _key(name: str) -> str:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from gankit import __version__
 from gankit.checkpoint import atomic_write_text, open_latest
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from gankit.refine import Refined, RefineSettings
 
 __all__ = ["Interrupted", "Run", "TrainingDiverged", "resume", "train"]
+
+Figures = bool | Literal["background"]  # draw them before returning, in another process, or not
 
 
 class Run:
@@ -165,7 +167,7 @@ def train(
     overwrite: bool = False,
     progress: bool = False,
     live: bool = False,
-    figures: bool | str = True,
+    figures: Figures = True,
     **settings: Any,
 ) -> Run:
     """Train a GAN and return the finished :class:`Run`.
@@ -205,7 +207,7 @@ def _check_extras(config: Config) -> None:
 
 
 def resume(path: str | Path, *, steps: int | None = None, progress: bool = False,
-           live: bool = False, figures: bool | str = True) -> Run:
+           live: bool = False, figures: Figures = True) -> Run:
     """Continue a run from its latest checkpoint; ``steps`` may extend its length."""
     folder = RunFolder(path)
     config = folder.load_config()
@@ -243,7 +245,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: bool | str,
+def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: Figures,
          config: Config, team: Solo) -> Run:
     trainer.task.use_run_folder(folder.path)
     trainer.team = team

@@ -26,7 +26,7 @@ from gankit.memberstats import MemberMetrics
 from gankit.mlpgrad import ManualGradients, ManualMLP
 from gankit.objectives import OBJECTIVES
 from gankit.optim import LR_SCHEDULES, FlatAdam, WeightAverage, flat_grad, flatten_parameters
-from gankit.population import build_networks
+from gankit.population import build_networks, mixes_rows
 from gankit.regularisers import REGULARISERS, DiscriminatorBatch, Regulariser
 from gankit.tasks import Task, make_task
 
@@ -37,8 +37,9 @@ MIN_EVAL_SAMPLES = 16  # nearest-neighbour metrics need a few more points than t
 
 
 # Rows (members x samples) per network pass when evaluating: [64 members, 16,384 samples] at once
-# makes activations of half a gigabyte, and 64 members took 1.6 s per generator pass where
-# passes of 4,096 rows took 0.9 s. Rows are independent, so a run's numbers stay the same.
+# makes activations of half a gigabyte (one evaluation of 64 default members: 5.5 s whole, 3.4 s
+# in chunks; benchmarks/evaluation_cost.py --members 64). Rows are independent, so the numbers
+# stay the same; a network with batch statistics (mixes_rows) is never sliced.
 EVAL_CHUNK_ROWS = 4096
 MIN_CHUNK_ROWS = 256  # below this the matrix products take other kernels, and other roundings
 
@@ -47,12 +48,15 @@ def stream_seed(seed: int, stream: int) -> int:
     return seed * 1000 + stream
 
 
-def in_chunks(network: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """``network(x)`` for ``x`` of ``[members, rows, ...]``, a slice of rows at a time."""
+def in_chunks(network: nn.Module, x: torch.Tensor,
+              apply: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """``apply(x)`` (default ``network(x)``) for ``x`` of ``[members, rows, ...]``, a slice of
+    rows at a time unless the network normalises by its batch (then whole, as in training)."""
+    apply = apply or network
     rows = max(MIN_CHUNK_ROWS, EVAL_CHUNK_ROWS // x.shape[0])
-    if x.shape[1] <= rows:
-        return network(x)
-    return torch.cat([network(x[:, i:i + rows]) for i in range(0, x.shape[1], rows)], dim=1)
+    if x.shape[1] <= rows or mixes_rows(network):
+        return apply(x)
+    return torch.cat([apply(x[:, i:i + rows]) for i in range(0, x.shape[1], rows)], dim=1)
 
 
 def pack(x: torch.Tensor, m: int) -> torch.Tensor:
@@ -270,9 +274,11 @@ class Trainer:
         """This trainer with copies of its networks as they are now: an evaluation of this
         moment that may run in another thread while training changes the originals."""
         twin = copy.copy(self)
-        twin.generator = copy.deepcopy(self.generator)
         twin.discriminator = copy.deepcopy(self.discriminator)
-        twin.ema_generator = copy.deepcopy(self.ema_generator)
+        if self.ema_generator is not None:  # the evaluation's generator (eval_generator) only
+            twin.ema_generator = copy.deepcopy(self.ema_generator)
+        else:
+            twin.generator = copy.deepcopy(self.generator)
         twin.diverged = self.diverged.clone()
         return twin
 
@@ -306,7 +312,8 @@ class Trainer:
         with self._evaluating():
             z = torch.randn(size, generator=rng, device=self.device)
             z = z.expand(self.members, *size)
-            return in_chunks(lambda x: self.generate(x, self.eval_generator), z).cpu().numpy()
+            generator = self.eval_generator
+            return in_chunks(generator, z, lambda x: self.generate(x, generator)).cpu().numpy()
 
     def _evaluation_draws(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The real and generated samples every evaluation scores: each member's own stream,
@@ -319,7 +326,8 @@ class Trainer:
         rngs = self._rngs(EVAL_STREAM)
         with self._evaluating():
             real = self.real(n, rngs)  # before the noise: the streams' order is part of the numbers
-            return real, in_chunks(lambda z: self.generate(z, self.eval_generator), self.noise(n, rngs))
+            generator = self.eval_generator
+            return real, in_chunks(generator, self.noise(n, rngs), lambda z: self.generate(z, generator))
 
     def evaluation_samples(self, n: int | None = None) -> np.ndarray:
         """``[members, n, *shape]``: the generated samples the metrics are computed on."""

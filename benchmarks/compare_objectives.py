@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from gankit.compare import compare, parse_variant
+from gankit.api.comparison import compare, parse_variant
 
 PRESET = {"parabola": "default", "ring": "ring", "grid": "grid"}
 

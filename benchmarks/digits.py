@@ -18,7 +18,8 @@ import json
 from pathlib import Path
 
 import gankit
-from gankit.config import resolve_config, shortcut_overrides
+from gankit.config import shortcut_overrides
+from gankit.config.resolve import resolve_config, validate
 
 LOGGING = {"log.eval_every": 250, "log.log_every": 50, "log.snapshot_every": 1000,
            "log.checkpoint_every": 100000}
@@ -53,7 +54,7 @@ def main() -> None:
                 seed=seed, device=args.device,
                 set={**LOGGING, "train.steps": 0, "train.max_seconds": args.seconds}))
             # the model section replaced, not merged: the MLP takes none of dcgan's options
-            config = dataclasses.replace(config, model=dataclasses.replace(config.model, **extra)).validate()
+            config = validate(dataclasses.replace(config, model=dataclasses.replace(config.model, **extra)))
             run = gankit.train(config, out=out, overwrite=True, figures=False)
             rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
             hit = first_success(rows)

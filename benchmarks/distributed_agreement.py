@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gankit.checkpoint import open_latest
+from gankit.store.checkpoint import open_latest
 
 CASES = {
     "MLP members, 4 seeds split 2 + 2": ["--preset", "seed", "--seeds", "4", "--steps", "60"],

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 import gankit
-from gankit import figures
+from gankit.evaluation import figures
 
 
 def whole_frames(task, snapshots) -> list[np.ndarray]:

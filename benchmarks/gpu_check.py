@@ -16,8 +16,8 @@ import sys
 
 import torch
 
-from gankit.config import resolve_config
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.training.trainer import Trainer
 from members_throughput import rate
 
 

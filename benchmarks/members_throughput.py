@@ -29,8 +29,8 @@ from pathlib import Path
 
 import torch
 
-from gankit.config import resolve_config
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.training.trainer import Trainer
 from seed_loop import SeedLoop
 
 

@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 
 import gankit
-from gankit.errors import GankitError
-from gankit.memberstats import MemberMetrics
-from gankit.refine import CALIBRATIONS, RefineSettings, describe
+from gankit.core.errors import GankitError
+from gankit.core.memberstats import MemberMetrics
+from gankit.evaluation.refine import CALIBRATIONS, RefineSettings, describe
 
 PUBLISHED = {  # modes, hq fraction, reverse KL (None: not reported); mean ± s.e. where given
     "ring": [

@@ -10,8 +10,8 @@ import argparse
 import torch
 from torch.profiler import profile
 
-from gankit.config import resolve_config
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.training.trainer import Trainer
 
 
 def main() -> None:

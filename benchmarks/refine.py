@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 import gankit
-from gankit.memberstats import MemberMetrics
-from gankit.refine import RefineSettings
+from gankit.core.memberstats import MemberMetrics
+from gankit.evaluation.refine import RefineSettings
 
 PUBLISHED = {  # PacGAN (Lin et al. 2018) Table 1, 10 trials: modes, high-quality share, reverse KL
     "ring": [("GAN (PacGAN T1)", "6.3 ± 0.5", "98.2 ± 0.2%", "0.45 ± 0.09"),

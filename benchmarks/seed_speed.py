@@ -16,8 +16,8 @@ import statistics
 
 import torch
 
-from gankit.config import resolve_config
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.training.trainer import Trainer
 from seed_loop import SeedLoop, seconds_per_iteration
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     trainer = Trainer.from_config(resolve_config("seed", overrides=[{"train": {"threads": args.threads}}]))
     if args.threads:
         torch.set_num_threads(args.threads)
-    # The same run on autograd alone: what the hand-written backward (gankit.mlpgrad) saves.
+    # The same run on autograd alone: what the hand-written backward (gankit.training.manual) saves.
     on_autograd = Trainer.from_config(trainer.config)
     on_autograd.manual = None
     loops = {"seed loop (order fixed)": seed_loop.step, "gankit --preset seed": trainer.step,

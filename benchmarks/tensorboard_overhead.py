@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import gankit
-from gankit.tensorboard import TensorBoardLog
+from gankit.session.tensorboard import TensorBoardLog
 
 
 def main() -> None:

@@ -11,8 +11,8 @@ import multiprocessing
 import statistics
 import time
 
-from gankit.config import resolve_config
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.training.trainer import Trainer
 
 
 def busy(stop_at: float) -> None:

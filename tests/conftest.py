@@ -20,7 +20,7 @@ def poison_steps(monkeypatch):
     the step reports ``loss`` ("d_loss" or "g_loss") as ``value`` for every member or one, as a
     diverging run would; only the report is poisoned, the weights train on. With ``last``, each
     step is poisoned once (a rollback passes it again unharmed). Returns the steps poisoned."""
-    from gankit.training import Trainer
+    from gankit.training.trainer import Trainer
 
     def poison(loss, first, last=None, member=None, value=float("nan")):
         real_step = Trainer.step

@@ -4,7 +4,8 @@ import pickle
 import pytest
 import torch
 
-from gankit.checkpoint import (
+from gankit.core.errors import GankitError
+from gankit.store.checkpoint import (
     FORMAT_VERSION,
     atomic_write_bytes,
     latest_checkpoint,
@@ -12,7 +13,6 @@ from gankit.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from gankit.errors import GankitError
 
 
 def test_save_keeps_the_newest_k_and_loads_back(tmp_path):

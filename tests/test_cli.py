@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gankit.cli import main
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 
 SHORT = ["--preset", "seed", "--steps", "30", "--quiet", "--set", "log.eval_samples=1024",
          "--set", "log.eval_every=10", "--set", "log.snapshot_every=10"]
@@ -217,12 +217,12 @@ class _Built(Exception):
 def _config_of_train(monkeypatch, **settings):
     """The config gankit.train builds from ``settings``, caught before anything trains."""
     import gankit
-    import gankit.run
+    import gankit.api.training
 
-    def capture(config):
+    def capture(config, team=None):
         raise _Built(config)
 
-    monkeypatch.setattr(gankit.run.Trainer, "from_config", capture)
+    monkeypatch.setattr(gankit.api.training.Trainer, "from_config", capture)
     with pytest.raises(_Built) as built:
         gankit.train(**settings)
     return built.value.config.to_dict()
@@ -232,7 +232,8 @@ def test_every_train_keyword_reaches_the_config(monkeypatch):
     import inspect
 
     import gankit
-    from gankit.config import SHORTCUTS, resolve_config
+    from gankit.config import SHORTCUTS
+    from gankit.config.resolve import resolve_config
 
     # gankit.train takes its settings as **settings: the keywords are exactly the table's.
     assert inspect.signature(gankit.train).parameters["settings"].kind is inspect.Parameter.VAR_KEYWORD
@@ -253,7 +254,8 @@ def _bad_value(dotted: str, default):
 
 
 def test_invalid_values_are_refused_alike_by_flag_set_and_keyword(monkeypatch, capsys):
-    from gankit.config import SHORTCUTS, resolve_config
+    from gankit.config import SHORTCUTS
+    from gankit.config.resolve import resolve_config
 
     base = resolve_config().to_dict()
     for shortcut in SHORTCUTS:
@@ -336,11 +338,16 @@ def test_import_gankit_loads_neither_torch_nor_matplotlib():
     assert done.stdout.split() == ["False", "False"]
 
 
-def test_gankit_compare_stays_the_function_after_importing_its_module():
-    code = ("from gankit.compare import grid_variants; import gankit, gankit.compare; "
-            "print(callable(gankit.compare), gankit.compare.__module__)")
+def test_the_api_names_stay_the_functions_after_importing_every_module():
+    code = ("import pkgutil, importlib, gankit; "
+            "[importlib.import_module(m.name) for m in pkgutil.walk_packages(gankit.__path__, 'gankit.') "
+            "if not m.name.endswith('__main__')]; "
+            "print(*[getattr(gankit, n).__module__ for n in ('train', 'resume', 'compare', 'report', "
+            "'list_runs', 'run_theory', 'Run', 'grid_variants')])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", "gankit.compare"]
+    assert done.stdout.split() == ["gankit.api.training", "gankit.api.training", "gankit.api.comparison",
+                                   "gankit.api.reporting", "gankit.store.runs", "gankit.api.theory",
+                                   "gankit.api.run", "gankit.api.comparison"]
 
 
 def test_a_closed_pipe_ends_the_command_quietly():

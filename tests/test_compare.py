@@ -3,9 +3,9 @@ import json
 
 import pytest
 
+from gankit.api.comparison import compare, grid_variants, parse_variant
 from gankit.cli import main
-from gankit.compare import compare, grid_variants, parse_variant
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 
 
 def test_grid_is_the_cartesian_product():

@@ -4,15 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gankit.config import (
-    Config,
-    config_from_dict,
-    parse_override,
-    preset,
-    resolve_config,
-    shortcut_overrides,
-)
-from gankit.errors import GankitError
+from gankit.config import Config, config_from_dict, parse_override, preset, shortcut_overrides
+from gankit.config.resolve import resolve_config, validate
+from gankit.core.errors import GankitError
 
 
 def test_seed_preset_has_the_seed_settings():
@@ -100,7 +94,7 @@ def test_unknown_shortcut_is_refused():
 def test_any_valid_config_round_trips_through_toml(steps, lr, ema, widths, seed):
     c = config_from_dict(preset("default"))
     c.train.steps, c.train.lr_d, c.train.ema, c.model.g_hidden, c.seed = steps, lr, ema, widths, seed
-    c.validate()
+    validate(c)
     import tomllib
 
     assert config_from_dict(tomllib.loads(c.to_toml())) == c
@@ -110,7 +104,7 @@ def test_any_valid_config_round_trips_through_toml(steps, lr, ema, widths, seed)
 @given(st.dictionaries(st.text(min_size=1, max_size=8), st.integers() | st.text(max_size=4), max_size=3))
 def test_random_sections_never_crash_the_parser(train_section):
     with contextlib.suppress(GankitError):
-        config_from_dict({"train": train_section}).validate()
+        validate(config_from_dict({"train": train_section}))
 
 
 def test_default_config_object_is_the_seed_shape():

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from gankit.checkpoint import open_latest
-from gankit.config import resolve_config
-from gankit.distributed import join_states, slice_state
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.session.distributed import join_states, slice_state
+from gankit.store.checkpoint import open_latest
+from gankit.training.trainer import Trainer
 
 SHORT = ["--preset", "seed", "--quiet", "--no-figures", "--set", "log.eval_samples=1024",
          "--set", "log.eval_every=10", "--set", "log.checkpoint_every=10"]

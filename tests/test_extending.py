@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 import gankit
-from gankit.architectures import ARCHITECTURES, Architecture
+from gankit.core.errors import GankitError
+from gankit.nets.spec import ARCHITECTURES, Architecture
 from gankit.tasks import TASKS
 from gankit.tasks.base import RowSampler, Task
 
@@ -55,8 +56,8 @@ class ConvOptions:
     channels: int = 16
 
 
-def build_conv(model: Any, shape: tuple[int, ...], role: str) -> nn.Module:
-    channels = ConvOptions(**model.options).channels
+def build_conv(model: Any, shape: tuple[int, ...], role: str, options: ConvOptions) -> nn.Module:
+    channels = options.channels
     if role == "generator":
         return nn.Sequential(nn.Linear(model.noise_dim, 64), nn.ReLU(), nn.Linear(64, 6),
                              nn.Unflatten(1, (2, 3)))
@@ -97,6 +98,6 @@ def test_training_the_new_pair_improves_its_metric(registered, tmp_path):
 
 
 def test_an_unknown_architecture_option_is_refused_with_the_accepted_ones(registered, tmp_path):
-    with pytest.raises(gankit.errors.GankitError, match="model.options.chanels.*did you mean 'channels'"):
+    with pytest.raises(GankitError, match="model.options.chanels.*did you mean 'channels'"):
         gankit.train(data="matrices", steps=5, out=tmp_path / "r", set={"model.arch": "conv",
                                                                          "model.options": {"chanels": 5}})

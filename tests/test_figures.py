@@ -92,8 +92,8 @@ def test_gif_frames_drawn_over_kept_axes_equal_frames_drawn_whole(curve_run):
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from gankit import figures
-    from gankit.rundir import RunFolder
+    from gankit.evaluation import figures
+    from gankit.store.rundir import RunFolder
     from gankit.tasks import make_task
 
     snapshots = RunFolder(curve_run).snapshots.read()

@@ -9,11 +9,11 @@ import torch
 from sklearn.datasets import load_digits
 
 import gankit
+from gankit.api.training import resume
 from gankit.cli import main
 from gankit.config import ModelConfig
-from gankit.errors import GankitError
-from gankit.population import build_networks
-from gankit.run import resume
+from gankit.core.errors import GankitError
+from gankit.nets.population import build_networks
 from gankit.tasks import data_source, make_task
 from gankit.tasks.image_metrics import frechet_distance
 from gankit.tasks.images import ImageFolder, arrangement, decode_to_uint8
@@ -131,8 +131,9 @@ def test_dcgan_member_equals_a_single_run():
                                           ("nonsaturating", {"train.r2": 1.0}),
                                           ("wasserstein_gp", {}), ("wasserstein", {}), ("hinge", {})])
 def test_dcgan_with_every_penalty_under_vmap(loss, penalty):
-    from gankit.config import resolve_config, shortcut_overrides
-    from gankit.training import Trainer
+    from gankit.config import shortcut_overrides
+    from gankit.config.resolve import resolve_config
+    from gankit.training.trainer import Trainer
 
     trainers = {}
     for seed, seeds in ((0, 2), (1, 1)):
@@ -198,7 +199,7 @@ def test_short_digits_run_lowers_fd(tmp_path):
 
 
 def test_reference_classifier_is_kept_in_the_run_folder(tmp_path):
-    from gankit.run import Run
+    from gankit.api.run import Run
 
     run = _digits(tmp_path / "r", 2)
     path = tmp_path / "r" / "reference_classifier.pt"

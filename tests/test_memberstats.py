@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from gankit.memberstats import MemberMetrics, spread
+from gankit.core.memberstats import MemberMetrics, spread
 
 
 def test_spread_of_known_values_leaves_non_finite_ones_out():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 from gankit.tasks import make_task
 from gankit.tasks.mixture1d import Mixture1D, discrete_jsd
 

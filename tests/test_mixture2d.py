@@ -5,8 +5,8 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from gankit.errors import GankitError
-from gankit.models import Discriminator
+from gankit.core.errors import GankitError
+from gankit.nets.layers import Discriminator
 from gankit.tasks import make_task
 from gankit.tasks.mixture2d import HQ_STDS, Grid, Ring, draw_discriminator_heatmap
 
@@ -170,7 +170,8 @@ def test_snapshot_drawing_counts_points_outside_the_frame():
 @pytest.mark.parametrize("pack", [1, 2])
 def test_discriminator_heatmap_draws_sigmoid_of_d_over_the_frame(pack):
     task = Ring()
-    d = Discriminator(2, 2, [], pack=pack)  # one linear layer per member: logit = w . x + b
+    d = Discriminator(2, 2 * pack, [])  # one linear layer per member: logit = w . x + b
+    d.pack = pack
     with torch.no_grad():
         d.linear_layers()[0].weight.copy_(torch.tensor([[[1.0, 0.0] * pack], [[0.0, 1.0] * pack]]))
         d.linear_layers()[0].bias.zero_()

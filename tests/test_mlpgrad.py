@@ -7,18 +7,19 @@ import dataclasses
 import pytest
 import torch
 
-from gankit.config import resolve_config
-from gankit.mlpgrad import ManualMLP
-from gankit.models import ACTIVATIONS
+from gankit.config.resolve import resolve_config
+from gankit.nets.layers import ACTIVATIONS
 from gankit.objectives import OBJECTIVES
-from gankit.training import Trainer
+from gankit.training.manual import ManualMLP
+from gankit.training.trainer import Trainer
 
 
 def _pair(preset: str, overrides: dict) -> tuple[Trainer, Trainer]:
     config = resolve_config(preset, overrides=[overrides])
-    manual, autograd = Trainer.from_config(config), Trainer.from_config(config)
-    autograd.manual = None
-    assert manual.manual is not None, "this config should take the hand-written path"
+    reference = dataclasses.replace(config, train=dataclasses.replace(config.train, backward="autograd"))
+    manual, autograd = Trainer.from_config(config), Trainer.from_config(reference)
+    assert manual.gradients.name == "hand-written", "this config should take the hand-written path"
+    assert autograd.gradients.name == "autograd"
     return manual, autograd
 
 
@@ -61,14 +62,20 @@ def test_a_two_dimensional_task_gives_autograds_bits():
     {"train": {"amp": "bf16"}},
 ])
 def test_the_autograd_path_is_kept_when_the_step_needs_it(overrides):
-    assert Trainer.from_config(resolve_config("seed", overrides=[overrides])).manual is None
+    assert Trainer.from_config(resolve_config("seed", overrides=[overrides])).gradients.name == "autograd"
 
 
 def test_a_task_with_an_output_head_keeps_autograd(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("x,c\n" + "".join(f"{i / 10},{'ab'[i % 2]}\n" for i in range(40)))
     config = resolve_config("table", overrides=[{"data": {"name": str(table)}}])
-    assert Trainer.from_config(config).manual is None
+    assert Trainer.from_config(config).gradients.name == "autograd"
+
+
+def test_train_backward_autograd_keeps_the_reference_path_on_a_plain_mlp():
+    config = resolve_config("seed", overrides=[{"train": {"backward": "autograd"}}])
+    assert Trainer.from_config(config).gradients.name == "autograd"
+    assert Trainer.from_config(resolve_config("seed")).gradients.name == "hand-written"
 
 
 def test_only_our_plain_mlps_are_supported():
@@ -77,5 +84,6 @@ def test_only_our_plain_mlps_are_supported():
 
 def test_an_objective_without_gradient_formulas_falls_back_to_autograd_on_the_logits():
     manual, autograd = _pair("seed", {"train": {"loss": "relativistic"}, "seeds": 2})
-    manual.objective = dataclasses.replace(manual.objective, d_grad=None, g_grad=None)
+    manual.gradients.d_grad = manual.gradients.g_grad = None  # as an objective without formulas
+
     _assert_same_run(manual, autograd)

@@ -2,8 +2,10 @@ import pytest
 import torch
 from torch import nn
 
-from gankit.errors import GankitError
-from gankit.models import MLP, Discriminator, Generator, StackedLinear, initialise
+from gankit.config import ModelConfig
+from gankit.core.errors import GankitError
+from gankit.nets import build_networks
+from gankit.nets.layers import MLP, Discriminator, Generator, StackedLinear, initialise
 
 
 def _shapes(module):
@@ -46,7 +48,7 @@ def test_discriminator_returns_one_logit_per_row_without_sigmoid():
 
 
 def test_packing_multiplies_the_discriminator_input():
-    d = Discriminator(1, shape=2, hidden=[16], pack=4)
+    _, d = build_networks(ModelConfig(d_hidden=[16], pack=4), (2,), [0])
     assert d[0].in_features == 8 and d.pack == 4
 
 

@@ -2,10 +2,11 @@ import io
 import subprocess
 import sys
 
-from gankit.config import resolve_config
-from gankit.observers import MetricsLog, ProgressBar
-from gankit.rundir import RunFolder
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.evaluation import Evaluator
+from gankit.session.observers import MetricsLog, ProgressBar
+from gankit.store.rundir import RunFolder
+from gankit.training.trainer import Trainer
 
 
 def _trainer(**log):
@@ -35,21 +36,22 @@ def test_a_piped_cli_run_writes_lines_not_a_bar(tmp_path):
     assert "\r" not in done.stderr and done.stderr.count("step ") >= 10
 
 
-def test_evaluations_during_training_use_the_interim_size_and_the_last_one_the_full_size(tmp_path):
+def test_evaluations_during_training_use_the_interim_size_and_the_last_one_the_full_size(
+        tmp_path, monkeypatch):
     trainer = _trainer(eval_every=50, eval_samples=8192, interim_eval_samples=1024)
     sizes = []
-    real_evaluate = trainer.evaluate_members
+    real_evaluate = Evaluator.evaluate_members
 
-    def recording(n=None, general=False):
+    def recording(self, n=None, general=False):
         sizes.append(n)
-        return real_evaluate(n, general)
+        return real_evaluate(self, n, general)
 
-    trainer.evaluate_members = recording
+    monkeypatch.setattr(Evaluator, "evaluate_members", recording)
     log = MetricsLog(RunFolder(tmp_path))
     for step in range(1, 201):
         log.on_step(trainer, trainer.step(), 0.0, step == 200)
     assert sizes == [1024, 1024, 1024, None]  # None: the config's full eval_samples
-    assert trainer.interim_eval_samples() == 1024
+    assert Evaluator(trainer).interim_samples() == 1024
 
 
 def _rows(folder):
@@ -58,13 +60,13 @@ def _rows(folder):
 
 def test_evaluations_in_the_background_write_the_same_rows_in_order(tmp_path, monkeypatch):
     frozen = []
-    real_frozen = Trainer.frozen
+    real_frozen = Evaluator.frozen
 
     def counting(self):
-        frozen.append(self.step_count)
+        frozen.append(self.trainer.step_count)
         return real_frozen(self)
 
-    monkeypatch.setattr(Trainer, "frozen", counting)
+    monkeypatch.setattr(Evaluator, "frozen", counting)
     folders = {}
     for background in (False, True):
         trainer, folder = _trainer(eval_every=20, log_every=5), RunFolder(tmp_path / str(background))
@@ -83,8 +85,8 @@ def test_evaluations_in_the_background_write_the_same_rows_in_order(tmp_path, mo
 
 
 def test_a_checkpoint_waits_for_the_rows_before_it(tmp_path):
-    from gankit.divergence import DivergenceGuard
-    from gankit.observers import Checkpoints
+    from gankit.session.divergence import DivergenceGuard
+    from gankit.session.observers import Checkpoints
 
     trainer, folder = _trainer(eval_every=10, log_every=10), RunFolder(tmp_path)
     folder.create(trainer.config, overwrite=False)

@@ -1,7 +1,7 @@
 import torch
 from torch import nn
 
-from gankit.optim import FlatAdam, WeightAverage, flat_grad, flatten_parameters
+from gankit.training.optim import FlatAdam, WeightAverage, flat_grad, flatten_parameters
 
 
 def _net(seed):

@@ -2,11 +2,12 @@ import pytest
 import torch
 from torch import nn
 
-from gankit.config import ModelConfig, resolve_config
-from gankit.errors import GankitError
-from gankit.pacgan import Maxout, StackedBatchNorm
-from gankit.population import VmapPopulation, build_networks
-from gankit.training import Trainer
+from gankit.config import ModelConfig
+from gankit.config.resolve import resolve_config
+from gankit.core.errors import GankitError
+from gankit.nets.pacgan import Maxout, StackedBatchNorm
+from gankit.nets.population import VmapPopulation, build_networks
+from gankit.training.trainer import Trainer
 
 
 def _model(**kw):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 from gankit.tasks import make_task
 from gankit.tasks.parabola import Parabola, fit_curves, wasserstein1_to_uniform
 

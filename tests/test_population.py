@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from gankit.config import ModelConfig
-from gankit.errors import GankitError
-from gankit.population import VmapPopulation, build_networks, packed_shape
+from gankit.core.errors import GankitError
+from gankit.nets.population import VmapPopulation, build_networks, packed_shape
 
 
 def _model(**kw):

@@ -6,10 +6,19 @@ import torch
 
 from gankit.cli import main
 from gankit.config import Config, DataConfig, ModelConfig, TrainConfig
-from gankit.errors import GankitError
-from gankit.refine import RefineSettings, discriminator_scores, drs, drs_shift, fit_calibration, mh, refine
+from gankit.config.resolve import validate
+from gankit.core.errors import GankitError
+from gankit.evaluation.refine import (
+    RefineSettings,
+    discriminator_scores,
+    drs,
+    drs_shift,
+    fit_calibration,
+    mh,
+    refine,
+)
 from gankit.tasks.mixture1d import Mixture1D
-from gankit.training import Trainer
+from gankit.training.trainer import Trainer
 
 TARGET = Mixture1D()  # 0.4 N(1, 0.4^2) + 0.6 N(3, 0.6^2)
 MU, SD = 2.0, 1.5  # the proposal N(2, 1.5^2): wider than the target, so the ratio is bounded
@@ -118,13 +127,13 @@ def test_calibration_is_monotone_and_finds_known_log_odds(method):
 def _trainer(**model):
     config = Config(seeds=2, data=DataConfig("ring"), model=ModelConfig(noise_dim=2, g_hidden=[16],
                     d_hidden=[16], **model), train=TrainConfig(loss="nonsaturating", batch_size=12))
-    return Trainer.from_config(config.validate())
+    return Trainer.from_config(validate(config))
 
 
 def test_every_member_is_refined_as_a_single_run_would_be():
     pair = _trainer()
-    single = Trainer.from_config(Config(seed=1, data=DataConfig("ring"), model=pair.config.model,
-                                        train=pair.config.train).validate())
+    single = Trainer.from_config(validate(Config(seed=1, data=DataConfig("ring"), model=pair.config.model,
+                                                 train=pair.config.train)))
     for method in ("drs", "mh"):
         settings = RefineSettings(method=method, burn_in=200, chain=3)
         both, alone = refine(pair, 50, settings, seed=3), refine(single, 50, settings, seed=3)
@@ -202,7 +211,7 @@ def test_cli_refuses_a_bad_gamma_in_one_line(ring_run, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_refinement_raises_the_share_of_high_quality_points_on_a_trained_ring(tmp_path):
-    from gankit.run import train
+    from gankit.api.training import train
 
     run = train(preset="ring", steps=3000, out=tmp_path / "ring", figures=False)
     plain = run.evaluate(2500)["hq_fraction"]

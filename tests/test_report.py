@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pytest
 
 import gankit
+from gankit.api.reporting import write_report
+from gankit.api.run import Run
 from gankit.cli import main
-from gankit.report import write_report
-from gankit.run import Run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

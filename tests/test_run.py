@@ -5,8 +5,9 @@ import pytest
 import torch
 
 import gankit
-from gankit.errors import GankitError
-from gankit.run import Run, resume
+from gankit.api.run import Run
+from gankit.api.training import resume
+from gankit.core.errors import GankitError
 
 FAST = {"log.eval_samples": 2048, "log.eval_every": 20, "log.log_every": 5,
         "log.snapshot_every": 20, "log.checkpoint_every": 20}

@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from gankit.checkpoint import latest_checkpoint, load_checkpoint
+from gankit.store.checkpoint import latest_checkpoint, load_checkpoint
 
 # Short and densely checkpointed: a kill lands between two checkpoints ten steps apart. Long
 # enough (about 3 s of steps) that a signal sent 0.6 s after the first checkpoint finds it running.

@@ -9,7 +9,7 @@ import pytest
 
 import gankit
 from gankit.cli import main
-from gankit.runs import format_table, list_runs
+from gankit.store.runs import format_table, list_runs
 
 
 def _edit_json(path, **fields):
@@ -82,7 +82,7 @@ def test_the_command_prints_json_and_refuses_an_unknown_metric(root, capsys):
 
 
 def test_a_run_that_diverged_or_was_stopped_says_so(tmp_path, poison_steps):
-    from gankit.errors import GankitError
+    from gankit.core.errors import GankitError
 
     poison_steps("d_loss", first=15)
     with pytest.raises(GankitError, match="diverged at step 15"):

@@ -1,14 +1,14 @@
 import pytest
 
-from gankit.config import resolve_config
-from gankit.run import train
-from gankit.session import Budget
-from gankit.training import Trainer
+from gankit.api.training import train
+from gankit.config.resolve import resolve_config
+from gankit.session.loop import Budget
+from gankit.training.trainer import Trainer
 
 
 def _budget(steps, seconds, elapsed):
     config = resolve_config("seed", overrides=[{"train": {"steps": steps, "max_seconds": seconds}}])
-    return Budget(Trainer.from_config(config), already_elapsed=elapsed)
+    return Budget(config.train.steps, config.train.max_seconds, already_elapsed=elapsed)
 
 
 def test_progress_follows_steps_or_time_whichever_is_further():

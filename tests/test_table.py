@@ -8,6 +8,7 @@ import torch
 
 import gankit
 from gankit.cli import main
+from gankit.evaluation import Evaluator
 from gankit.tasks import make_task
 from gankit.tasks.table_codec import TableCodec
 from gankit.tasks.table_metrics import column_shapes, dcr_share, detection_auc
@@ -92,7 +93,7 @@ def test_decoded_samples_keep_header_types_and_ranges(trained, table_file):
 
 
 def test_training_improves_quality_by_a_clear_margin(trained):
-    untrained = gankit.training.Trainer.from_config(trained.config).evaluate()
+    untrained = Evaluator(gankit.training.trainer.Trainer.from_config(trained.config)).evaluate()
     after = trained.summary
     assert after["quality_score"] > untrained["quality_score"] + 0.1, (untrained, after)
     assert after["detection_auc"] < untrained["detection_auc"] - 0.1
@@ -254,7 +255,7 @@ def test_a_changed_file_is_refused_when_the_run_is_reopened(tmp_path, capsys):
 
 
 def test_the_split_is_recorded_and_checked(table_file):
-    from gankit.errors import GankitError
+    from gankit.core.errors import GankitError
 
     task = make_task("table", {"path": str(table_file)})
     assert len(task.split_hash) == 16

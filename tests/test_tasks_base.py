@@ -35,7 +35,7 @@ def test_built_in_tasks_have_a_shape_and_identity_encode_decode():
 def test_a_data_source_is_a_task_name_or_a_path_some_task_accepts(monkeypatch, tmp_path):
     import pytest
 
-    from gankit.errors import GankitError
+    from gankit.core.errors import GankitError
     from gankit.tasks import TASKS, data_source
     from gankit.tasks.parabola import Parabola
 

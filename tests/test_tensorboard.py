@@ -5,8 +5,8 @@ import pytest
 
 import gankit
 from gankit.cli import main
-from gankit.rundir import RunFolder
-from gankit.tensorboard import scalar_tags
+from gankit.session.tensorboard import scalar_tags
+from gankit.store.rundir import RunFolder
 
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402

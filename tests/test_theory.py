@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from gankit import theory
+from gankit.api import theory
 from gankit.tasks.mixture1d import Mixture1D
 
 LOG2 = math.log(2)

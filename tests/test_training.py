@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from gankit.config import resolve_config
-from gankit.training import Trainer
+from gankit.config.resolve import resolve_config
+from gankit.evaluation import Evaluator
+from gankit.training.trainer import Trainer
 
 
 def _config(preset="seed", **train):
@@ -28,8 +29,8 @@ def test_step_follows_algorithm_1_with_a_fresh_pass_through_the_updated_d():
     g, d = plain(trainer.generator), plain(trainer.discriminator)
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, foreach=False)
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, foreach=False)
-    data_rng = torch.Generator().manual_seed(trainer.samplers[0].generator.initial_seed())
-    noise_rng = torch.Generator().manual_seed(trainer.noise_rngs[0].initial_seed())
+    data_rng = torch.Generator().manual_seed(trainer.streams.samplers[0].generator.initial_seed())
+    noise_rng = torch.Generator().manual_seed(trainer.streams.noise_rngs[0].initial_seed())
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     for _ in range(5):
         trainer.step()
@@ -57,7 +58,7 @@ def test_same_config_and_seed_give_the_same_numbers():
         trainer = Trainer.from_config(_config())
         for _ in range(30):
             trainer.step()
-        runs.append((trainer.g_flat.clone(), trainer.d_flat.clone(), trainer.evaluate()))
+        runs.append((trainer.g_flat.clone(), trainer.d_flat.clone(), Evaluator(trainer).evaluate()))
     assert torch.equal(runs[0][0], runs[1][0]) and torch.equal(runs[0][1], runs[1][1])
     assert runs[0][2] == runs[1][2]
 
@@ -72,16 +73,16 @@ def test_evaluation_does_not_disturb_training_randomness():
     for _ in range(10):
         plain.step()
         evaluated.step()
-        evaluated.evaluate(256)
+        Evaluator(evaluated).evaluate(256)
     assert torch.equal(plain.g_flat, evaluated.g_flat)
 
 
 def test_short_default_run_improves_a_w1_by_a_wide_margin():
     trainer = Trainer.from_config(_config("default"))
-    before = trainer.evaluate()
+    before = Evaluator(trainer).evaluate()
     for _ in range(500):
         trainer.step()
-    after = trainer.evaluate()
+    after = Evaluator(trainer).evaluate()
     assert before["a_w1"] > 1.0
     assert after["a_w1"] < 0.3 * before["a_w1"], (before, after)
     assert after["curve_rmse_median"] < 0.5 * before["curve_rmse_median"]
@@ -108,7 +109,7 @@ def test_runs_on_cuda():
     trainer = Trainer.from_config(resolve_config("seed", overrides=[{"device": "cuda"}]))
     for _ in range(5):
         trainer.step()
-    assert trainer.g_flat.is_cuda and "a_w1" in trainer.evaluate(512)
+    assert trainer.g_flat.is_cuda and "a_w1" in Evaluator(trainer).evaluate(512)
 
 
 def _population(seeds, path="auto"):
@@ -136,8 +137,8 @@ def test_member_i_follows_the_single_run_with_seed_s_plus_i(path):
 @pytest.mark.parametrize("path", ["stacked", "vmap"])
 def test_members_do_not_interact(path):
     plain, changed = Trainer.from_config(_population(3, path)), Trainer.from_config(_population(3, path))
-    changed.samplers[1].generator.manual_seed(999)  # member 1 sees other data
-    changed.noise_rngs[1].manual_seed(998)
+    changed.streams.samplers[1].generator.manual_seed(999)  # member 1 sees other data
+    changed.streams.noise_rngs[1].manual_seed(998)
     for _ in range(20):
         plain.step()
         changed.step()
@@ -148,12 +149,12 @@ def test_members_do_not_interact(path):
 
 def test_population_metrics_report_median_quartiles_and_members():
     trainer = Trainer.from_config(_population(3))
-    record = trainer.evaluate_members()
+    record = Evaluator(trainer).evaluate_members()
     values = sorted(record.values["a_w1"])
     spread = record.spread("a_w1")
     assert (spread.min, spread.median, spread.max) == (values[0], values[1], values[2])
     assert spread.q1 == pytest.approx((values[0] + values[1]) / 2)
-    row = trainer.evaluate()
+    row = Evaluator(trainer).evaluate()
     assert row["a_w1"] == values[1] and sorted(row["members"]["a_w1"]) == values
 
 
@@ -174,10 +175,10 @@ def test_every_stabiliser_and_objective_trains_and_improves(extra):
     config = resolve_config("default", overrides=[extra, {"log": {"eval_samples": 2048}},
                                                   {"train": {"steps": 400}}])
     trainer = Trainer.from_config(config)
-    before = trainer.evaluate()["a_w1"]
+    before = Evaluator(trainer).evaluate()["a_w1"]
     for _ in range(400):
         trainer.step()
-    assert trainer.evaluate()["a_w1"] < 0.6 * before
+    assert Evaluator(trainer).evaluate()["a_w1"] < 0.6 * before
 
 
 def test_a_zero_learning_rate_scale_leaves_weights_unchanged():
@@ -215,12 +216,12 @@ def test_each_active_regulariser_logs_its_value(extra, logged):
 
 
 def test_r1_adds_half_gamma_times_the_squared_input_gradient():
-    plain = Trainer.from_config(resolve_config("seed"))
+    plain = Trainer.from_config(resolve_config("seed", overrides=[{"train": {"backward": "autograd"}}]))
     penalised = Trainer.from_config(resolve_config("seed", overrides=[{"train": {"r1": 4.0}}]))
-    real = plain.real(8)
-    fake = plain.real(8) * 0.5
-    base, *_ = plain.discriminator_loss(real.clone(), fake.clone())
-    total, _, _, terms = penalised.discriminator_loss(real.clone(), fake.clone())
+    real = plain.streams.real(8)
+    fake = plain.streams.real(8) * 0.5
+    base, *_ = plain.gradients.discriminator_loss(real.clone(), fake.clone())
+    total, _, _, terms = penalised.gradients.discriminator_loss(real.clone(), fake.clone())
     torch.testing.assert_close(total, base + 2.0 * terms["r1"])
     x = real.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(plain.discriminator(x).sum(), x)
@@ -243,23 +244,24 @@ def test_bf16_autocast_keeps_float32_weights_and_lands_near_the_float32_step(dat
 
 
 def test_evaluating_in_chunks_of_rows_gives_the_same_numbers(monkeypatch):
-    import gankit.training
+    import gankit.evaluation.evaluator
 
     trainer = Trainer.from_config(resolve_config("seed", overrides=[{"seeds": 3}]))
     for _ in range(5):
         trainer.step()
-    whole, samples = trainer.evaluate_members(2048).to_row(), trainer.sample_members(500, seed=1)
-    monkeypatch.setattr(gankit.training, "EVAL_CHUNK_ROWS", 100)  # the minimum: 256 rows a pass
-    assert trainer.evaluate_members(2048).to_row() == whole
-    assert torch.equal(torch.from_numpy(trainer.sample_members(500, seed=1)), torch.from_numpy(samples))
+    evaluator = Evaluator(trainer)
+    whole, samples = evaluator.evaluate_members(2048).to_row(), evaluator.sample_members(500, seed=1)
+    monkeypatch.setattr(gankit.evaluation.evaluator, "EVAL_CHUNK_ROWS", 100)  # the minimum: 256 rows a pass
+    assert evaluator.evaluate_members(2048).to_row() == whole
+    assert torch.equal(torch.from_numpy(evaluator.sample_members(500, seed=1)), torch.from_numpy(samples))
 
 
 @pytest.mark.parametrize("population", ["stacked", "vmap"])
 def test_a_generator_with_batch_statistics_is_evaluated_whole(monkeypatch, population):
-    import gankit.training
+    import gankit.evaluation.evaluator
 
     config = resolve_config("pacgan", overrides=[{"seeds": 2, "model": {"population": population}}])
     trainer = Trainer.from_config(config)
-    whole = trainer.evaluation_samples(2048)
-    monkeypatch.setattr(gankit.training, "EVAL_CHUNK_ROWS", 100)  # slices of 256 rows, were it sliced
-    assert torch.equal(torch.from_numpy(trainer.evaluation_samples(2048)), torch.from_numpy(whole))
+    whole = Evaluator(trainer).samples(2048)
+    monkeypatch.setattr(gankit.evaluation.evaluator, "EVAL_CHUNK_ROWS", 100)  # slices of 256, were it sliced
+    assert torch.equal(torch.from_numpy(Evaluator(trainer).samples(2048)), torch.from_numpy(whole))

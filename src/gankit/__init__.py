@@ -1,37 +1,42 @@
-"""gankit: train generative adversarial networks with PyTorch, and measure them exactly."""
+"""gankit: train generative adversarial networks with PyTorch, and measure them exactly.
+
+The public API lives in :mod:`gankit.api` and is loaded on first use: torch takes about 1.5 s to
+import and matplotlib 0.4 s more, and ``gankit --help`` or a mistyped flag should be answered
+without either. No subpackage bears the name of an API function, so ``gankit.train``,
+``gankit.compare`` and ``gankit.report`` stay the functions whatever is imported.
+"""
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# The API is loaded on first use: torch takes ~1.5 s to import and matplotlib ~0.4 s more, and
-# ``gankit --help`` or a mistyped flag should be answered without either.
 _LAZY = {
-    "Config": ("gankit.config", "Config"),
-    "resolve_config": ("gankit.config", "resolve_config"),
-    "Run": ("gankit.run", "Run"),
-    "resume": ("gankit.run", "resume"),
-    "train": ("gankit.run", "train"),
-    "compare": ("gankit.compare", "compare"),
-    "run_theory": ("gankit.theory", "run_theory"),
-    "report": ("gankit.report", "write_report"),
-    "list_runs": ("gankit.runs", "list_runs"),
+    "Config": ("gankit.config.schema", "Config"),
+    "resolve_config": ("gankit.config.resolve", "resolve_config"),
+    "Run": ("gankit.api.run", "Run"),
+    "resume": ("gankit.api.training", "resume"),
+    "train": ("gankit.api.training", "train"),
+    "compare": ("gankit.api.comparison", "compare"),
+    "grid_variants": ("gankit.api.comparison", "grid_variants"),
+    "run_theory": ("gankit.api.theory", "run_theory"),
+    "report": ("gankit.api.reporting", "write_report"),
+    "list_runs": ("gankit.store.runs", "list_runs"),
 }
 
 if TYPE_CHECKING:
-    from gankit.compare import compare
-    from gankit.config import Config, resolve_config
-    from gankit.report import write_report as report
-    from gankit.run import Run, resume, train
-    from gankit.runs import list_runs
-    from gankit.theory import run_theory
+    from gankit.api.comparison import compare, grid_variants
+    from gankit.api.reporting import write_report as report
+    from gankit.api.run import Run
+    from gankit.api.theory import run_theory
+    from gankit.api.training import resume, train
+    from gankit.config.resolve import resolve_config
+    from gankit.config.schema import Config
+    from gankit.store.runs import list_runs
 
-__all__ = ["Config", "Run", "__version__", "compare", "list_runs", "report", "resolve_config", "resume",
-           "run_theory", "train"]
+__all__ = ["Config", "Run", "__version__", "compare", "grid_variants", "list_runs", "report",
+           "resolve_config", "resume", "run_theory", "train"]
 
 
 def __getattr__(name: str) -> Any:
@@ -47,17 +52,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
-
-
-class _Package(types.ModuleType):
-    """Keeps ``gankit.compare`` (and ``gankit.report``) the function: importing the submodule
-    ``gankit.compare`` (as in ``from gankit.compare import grid_variants``) would otherwise rebind
-    the name to the module."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

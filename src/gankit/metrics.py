@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
-from gankit.registry import Registry
+from gankit.core.registry import Registry
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 METRICS: Registry[Metric] = Registry("metric")

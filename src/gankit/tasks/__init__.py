@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gankit.errors import GankitError
-from gankit.registry import Registry
+from gankit.core.errors import GankitError
+from gankit.core.registry import Registry
 from gankit.tasks.base import Task, build_task
 from gankit.tasks.images import Digits, ImageFolder
 from gankit.tasks.mixture1d import Mixture1D

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit.errors import GankitError, did_you_mean
+from gankit.core.errors import GankitError, did_you_mean
 from gankit.metrics import general_metrics
 
 

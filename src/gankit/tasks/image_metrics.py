@@ -120,7 +120,7 @@ class DigitClassifier:
 
     def save(self, path: Path) -> None:
         """The weights, written atomically (a file that cannot be written is only a lost cache)."""
-        from gankit.checkpoint import atomic_write_bytes
+        from gankit.core.atomic import atomic_write_bytes
 
         buffer = io.BytesIO()
         torch.save({"version": 1, "weights": self.net.state_dict()}, buffer)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 from gankit.metrics import general_metrics
 from gankit.tasks.base import RowSampler, Task
 
@@ -28,7 +28,7 @@ SPLIT_SEED = 0  # the held-out split is the same for every run of the same data
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ARRAY_SUFFIXES = (".npy", ".npz")
 CLASSIFIER_FILE = "reference_classifier.pt"  # the digits' reference classifier, in the run folder
-METRIC_IMAGES = 2500  # held-out images per half that the metrics use, as gankit.training's GENERAL_SAMPLES
+METRIC_IMAGES = 2500  # held-out images per half that the metrics use (the general metrics' cap)
 MIN_HELD_OUT = 16  # each half of the held-out split needs this many images for the metrics
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 from gankit.tasks.base import Task
 
 JSD_BINS = 100  # bins over the mixture's range for the binned JSD, plus one for each tail

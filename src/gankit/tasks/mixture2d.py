@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from gankit.errors import GankitError
-from gankit.models import Discriminator
+from gankit.core.errors import GankitError
 from gankit.tasks.base import Task
 
 HQ_STDS = 3.0  # a generated point within this many stds of its nearest mean is of high quality
@@ -173,7 +173,7 @@ class Mixture2D(Task):
         fig.savefig(path, dpi=100)
         return [path]
 
-    def discriminator_figure(self, discriminator: Discriminator, device: Any, path: Path) -> Path:
+    def discriminator_figure(self, discriminator: nn.Module, device: Any, path: Path) -> Path:
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(5.2, 4.4))
@@ -227,7 +227,7 @@ class Grid(Mixture2D):
 
 
 @torch.no_grad()
-def draw_discriminator_heatmap(ax: Any, task: Mixture2D, discriminator: Discriminator,
+def draw_discriminator_heatmap(ax: Any, task: Mixture2D, discriminator: nn.Module,
                                device: torch.device | str, member: int = 0, resolution: int = 200) -> Any:
     """D's probability of "real", sigmoid(D(x)), over the task's frame (as in GAN Lab), with the
     mode means and their high-quality circles on top; returns the image for a colour bar.

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 from gankit.tasks.base import Task
 
 VALID_RMSE = 0.1  # a sample within this RMSE of its fitted curve counts as a curve

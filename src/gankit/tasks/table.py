@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from gankit.errors import GankitError, did_you_mean
+from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler, Task
 from gankit.tasks.table_io import SUFFIXES, fingerprint, read_table
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from gankit.errors import GankitError, did_you_mean
+from gankit.core.errors import GankitError, did_you_mean
 
 DISCRETE_MAX = 10  # whole-number columns with at most this many distinct values are categories
 NUMERIC_SHARE = 0.9  # a text column where this share of values are numbers is a broken number column

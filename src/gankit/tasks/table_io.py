@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from gankit.errors import GankitError
+from gankit.core.errors import GankitError
 
 CHUNK = 50_000  # rows generated and written at once
 TABLE_SUFFIXES = (".csv", ".tsv")

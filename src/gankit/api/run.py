@@ -1,0 +1,148 @@
+"""A finished (or running) run read back from its folder: sample, evaluate, plot."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gankit.config import Config
+from gankit.config.resolve import load_config
+from gankit.core.errors import GankitError
+from gankit.evaluation import Evaluator
+from gankit.evaluation.evaluator import check_member
+from gankit.store.checkpoint import open_latest
+from gankit.store.rundir import RunFolder
+from gankit.training.trainer import Trainer
+
+if TYPE_CHECKING:
+    from gankit.evaluation.refine import Refined, RefineSettings
+    from gankit.tasks import Task
+
+__all__ = ["Run"]
+
+
+class Run:
+    """A run folder with its trained networks: sample, evaluate, read the summary."""
+
+    def __init__(self, folder: RunFolder, trainer: Trainer) -> None:
+        self.folder = folder
+        self.trainer = trainer
+        self.evaluator = Evaluator(trainer)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> Run:
+        """Open a run folder at its latest checkpoint."""
+        folder = RunFolder(path)
+        folder.load_config()  # a readable run folder, or a clear error
+        state = open_latest(folder.checkpoints)
+        config = load_config(state["config"])  # what the weights were trained as
+        if device is not None:
+            config = dataclasses.replace(config, device=device)
+        trainer = Trainer.from_config(config)
+        trainer.load_state_dict(state["trainer"], restore_rng=False)
+        trainer.task.use_run_folder(folder.path)
+        return cls(folder, trainer)
+
+    @property
+    def path(self) -> Path:
+        return self.folder.path
+
+    @property
+    def config(self) -> Config:
+        return self.trainer.config
+
+    @property
+    def task(self) -> Task:
+        return self.trainer.task
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.folder.read_summary()
+
+    def sample(self, n: int, seed: int | None = None, member: int = 0,
+               refine: str | RefineSettings | None = None) -> Any:
+        """``n`` generated points of one member (from the EMA generator when EMA is on), in the
+        user's form (the task's ``decode``: an array for the built-in tasks).
+
+        ``refine`` (``"drs"``, ``"mh"`` or a :class:`gankit.evaluation.refine.RefineSettings`) draws them
+        with the discriminator's help; :meth:`refine` also returns the acceptance rate and cost.
+        """
+        if refine is None:
+            return self.task.decode(self.evaluator.sample(n, seed, member))
+        return self.sample_refined(n, refine, seed, member)[0]
+
+    def sample_refined(self, n: int, refine: str | RefineSettings, seed: int | None = None,
+                       member: int = 0) -> tuple[Any, dict[str, float]]:
+        """Refined samples of one member in the user's form, and that member's acceptance rate
+        and passes per sample."""
+        check_member(member, self.trainer.members)
+        refined = self.refine(n, refine, seed)
+        samples = self.task.decode(refined.samples[member].cpu().numpy())
+        return samples, refined.member_metrics(member)
+
+    def refine(self, n: int, settings: str | RefineSettings = "drs", seed: int | None = None) -> Refined:
+        """``n`` samples of every member drawn by DRS or MH-GAN (:mod:`gankit.evaluation.refine`), with
+        each member's acceptance rate and generator/discriminator passes per sample."""
+        from gankit.evaluation.refine import refine
+
+        return refine(self.trainer, n, settings, seed)
+
+    def evaluate(self, n: int | None = None, general: bool = False,
+                 refine: str | RefineSettings | None = None, seed: int = 0) -> dict[str, Any]:
+        """Metrics recomputed now; with several members, their median, quartiles and range.
+
+        ``general`` adds the sample-based metrics (MMD, sliced W1, precision, recall, density,
+        coverage) with their noise floors. With ``refine`` the metrics score refined samples
+        (drawn with ``seed``) and add ``acceptance_rate``, ``g_passes_per_sample`` and
+        ``d_passes_per_sample``.
+        """
+        if refine is None:
+            return self.evaluator.evaluate(n, general)
+        from gankit.core.memberstats import MemberMetrics
+        from gankit.evaluation.refine import refinement_metrics
+
+        n = self.evaluator.packed_size(n)  # D's mean on the samples is taken over packed rows
+        refined = self.refine(n, refine, seed)
+        record = self.evaluator.evaluate_members(n, general, fake=refined.samples)
+        costs = MemberMetrics.from_members(refinement_metrics(refined), self.trainer.diverged.tolist())
+        return record.merged(costs).to_row()
+
+    def evaluate_members(self, n: int | None = None, general: bool = False) -> list[dict[str, float]]:
+        """Each member's metrics, recomputed now."""
+        record = self.evaluator.evaluate_members(n, general)
+        return [record.member(i) for i in range(record.members)]
+
+    def plot_in_background(self) -> subprocess.Popen:
+        """Draw the figures in a separate ``gankit plot`` process and return at once.
+
+        Figures take seconds of matplotlib (about a fifth of a default run); drawn apart, the
+        run's results come back without waiting for them and the drawing can use another core.
+        The process outlives this one (its own session: Ctrl-C on the terminal leaves it be) and
+        writes what it prints to ``figures/plot.log``. A folder that cannot be written is
+        refused here, with the same one line as a drawing in this process.
+        """
+        folder = self.folder.figures
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            log = open(folder / "plot.log", "w")  # noqa: SIM115 - handed to the child process
+        except OSError as exc:
+            raise GankitError(f"cannot write the figures in '{folder}': {exc.strerror or exc}") from None
+        with log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "gankit", "plot", str(self.folder.path),
+                 "--device", self.trainer.config.device],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def plot(self) -> list[Path]:
+        """Redraw every figure of the run from its logs and latest checkpoint."""
+        from gankit.evaluation.figures import render_run
+
+        trainer = self.trainer
+        members = list(self.evaluator.samples())
+        return render_run(self.folder.figures, trainer.task, self.folder.metrics.read(),
+                          self.folder.snapshots.read(), members, self.summary,
+                          lambda path: trainer.task.discriminator_figure(trainer.discriminator,
+                                                                         trainer.device, path))

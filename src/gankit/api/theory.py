@@ -1,0 +1,483 @@
+"""Theory lab: Goodfellow et al. 2014, sec. 4.1, checked numerically on 1-D data with known densities.
+
+Proposition 1 says that for a fixed G the best discriminator is D*(x) = p_r / (p_r + p_g);
+Theorem 1 says that then V(D*, G) = C(G) = -log 4 + 2 JSD(p_r || p_g), smallest (-log 4) exactly
+when p_g = p_r, where D* = 1/2. With p_r a Gaussian mixture every side of these equations is
+computable: densities and JSD by numerical integration, V by Monte Carlo with a trained D. Three
+experiments put numbers and pictures on them; ``run_theory`` runs all three (docs/THEORY.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+from gankit.config import Config
+from gankit.config.resolve import resolve_config
+from gankit.nets.layers import Discriminator, initialise
+from gankit.objectives import OBJECTIVES, bce_d_loss, value_function
+from gankit.store.checkpoint import atomic_write_text
+from gankit.tasks.mixture1d import JSD_BINS, Mixture1D, discrete_jsd
+from gankit.training.optim import LR_SCHEDULES, FlatAdam, flat_grad, flatten_parameters
+from gankit.training.trainer import Trainer
+
+LOG4 = math.log(4)
+SEED = 0
+REGION_FRACTION = 0.01  # D is compared with D* where p_r + p_g exceeds this fraction of its maximum
+GRID_POINTS = 20001
+LOSSES = ("minimax", "nonsaturating")
+TARGETS = {"d_mean_abs_error": 0.02, "value_gap": 0.02, "d_equilibrium": 0.05}
+
+# The fixed generator of experiments 1 and 2: one Gaussian overlapping both modes of p_r.
+P_G = Mixture1D(means=0.5, stds=1.2, weights=1.0)
+
+# Experiment 3's GAN, as overrides of the default preset. D learns ten times faster than G so
+# that it stays near D* as Algorithm 1 intends (the two time-scale rule, Heusel et al. 2017),
+# which also lets it reject the first fakes confidently: the regime where eq. (3) saturates.
+GAN_OVERRIDES: dict[str, Any] = {
+    "data": {"name": "mixture1d"},
+    "model": {"noise_dim": 4, "g_hidden": [64, 64], "d_hidden": [64, 64], "activation": "leaky_relu"},
+    "train": {"batch_size": 256, "lr_g": 1e-4, "lr_d": 1e-3, "betas_g": [0.5, 0.999],
+              "betas_d": [0.5, 0.999], "d_steps": 1, "ema": 0.0},
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes of the three experiments; ``QUICK`` shrinks them to seconds for tests."""
+
+    d_hidden: tuple[int, ...] = (64, 64)
+    d_activation: str = "silu"  # D* is smooth; a smooth D fits it with fewer units than ReLU
+    d_batch: int = 1024  # real and generated points per D step, each
+    d_lr: float = 5e-3
+    fit_steps: int = 1500  # experiment 1: D from scratch
+    refit_steps: int = 300  # experiment 2: each p_g's D starts from the previous one
+    sequence: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # p_g = (1 - t) P_G + t p_r
+    mc_samples: int = 1 << 18
+    gan_steps: int = 3000
+    probes: int = 60  # log-spaced evaluations of each GAN, so early steps are resolved too
+    probe_samples: int = 8192
+
+
+DEFAULT = Settings()
+QUICK = Settings(d_batch=512, fit_steps=300, refit_steps=60, sequence=(0.0, 0.5, 1.0),
+                 mc_samples=1 << 14, gan_steps=100, probes=8, probe_samples=2048)
+
+
+# --- the closed forms ------------------------------------------------------------------------
+
+def trapezoid_weights(x: np.ndarray) -> np.ndarray:
+    """w with sum(w * f) = the trapezoid rule for int f dx on the grid x."""
+    w = np.zeros_like(x, dtype=np.float64)
+    dx = np.diff(x)
+    w[:-1] += dx / 2
+    w[1:] += dx / 2
+    return w
+
+
+def jsd(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
+    """JSD(p || q) in nats of two densities tabulated on the grid x (trapezoid rule)."""
+    w = trapezoid_weights(x)
+    return discrete_jsd(p * w, q * w)
+
+
+def optimal_discriminator(p_r: np.ndarray, p_g: np.ndarray) -> np.ndarray:
+    """Proposition 1: D*(x) = p_r / (p_r + p_g). Where both vanish any D is optimal; 1/2 there."""
+    total = p_r + p_g
+    return np.divide(p_r, total, out=np.full_like(total, 0.5, dtype=np.float64), where=total > 0)
+
+
+def game_value(jsd_value: float) -> float:
+    """Theorem 1: C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_r || p_g)."""
+    return -LOG4 + 2 * jsd_value
+
+
+def comparison_region(p_r: np.ndarray, p_g: np.ndarray) -> np.ndarray:
+    """Where D is compared with D*: elsewhere both laws put almost no samples, so D is not taught."""
+    total = p_r + p_g
+    return total > REGION_FRACTION * total.max()
+
+
+def common_grid(*laws: Mixture1D) -> np.ndarray:
+    """A fine grid over every law's range (5 stds past the outer means: tails below 1e-6)."""
+    return np.linspace(min(law.edges[0] for law in laws), max(law.edges[-1] for law in laws), GRID_POINTS)
+
+
+def interpolate(start: Mixture1D, end: Mixture1D, t: float) -> Mixture1D:
+    """(1 - t) start + t end: again a Gaussian mixture, so its density stays exact."""
+    return Mixture1D(means=start.means + end.means, stds=start.stds + end.stds,
+                     weights=tuple((1 - t) * w for w in start.weights) + tuple(t * w for w in end.weights))
+
+
+# --- a discriminator for a fixed G -----------------------------------------------------------
+
+def make_discriminator(settings: Settings, seed: int) -> Discriminator:
+    """A one-member discriminator for 1-D data, its initial weights drawn from ``seed`` only."""
+    disc = Discriminator(1, 1, list(settings.d_hidden), settings.d_activation)
+    initialise([seed], disc)
+    return disc
+
+
+def train_discriminator(disc: Discriminator, p_r: Mixture1D, p_g: Mixture1D, steps: int,
+                        settings: Settings, rng: torch.Generator, bar: Any = None) -> None:
+    """Eq. (2) with G fixed: minimise -V on fresh samples of both laws. The learning rate decays
+    to zero on a cosine, so the last steps average out the sampling noise of the batches."""
+    params = list(disc.parameters())
+    opt = FlatAdam(flatten_parameters(disc), settings.d_lr)
+    n = settings.d_batch
+    for step in range(steps):
+        logits = disc(torch.cat([p_r.sample(n, rng), p_g.sample(n, rng)])[None])[0]
+        loss = bce_d_loss(logits[:n], logits[n:])
+        opt.step(flat_grad(loss, params), LR_SCHEDULES["cosine"](step / steps))
+        if bar is not None:
+            bar.update()
+
+
+@torch.no_grad()
+def d_values(disc: Discriminator, x: np.ndarray) -> np.ndarray:
+    """D(x) = sigmoid(logit) at each point of x, as float64."""
+    return torch.sigmoid(disc(torch.as_tensor(x, dtype=torch.float32)[None, :, None])[0]).double().numpy()
+
+
+def d_error(disc: Discriminator, p_r: Mixture1D, p_g: Mixture1D, x: np.ndarray) -> dict[str, float]:
+    """Mean and max |D - D*| over the grid points of the comparison region (uniform in x)."""
+    dens_r, dens_g = p_r.density(x), p_g.density(x)
+    region = comparison_region(dens_r, dens_g)
+    error = np.abs(d_values(disc, x) - optimal_discriminator(dens_r, dens_g))[region]
+    return {"mean_abs_error": float(error.mean()), "max_abs_error": float(error.max())}
+
+
+@torch.no_grad()
+def estimate_value(disc: Discriminator, p_r: Mixture1D, p_g: Mixture1D, n: int,
+                   rng: torch.Generator) -> dict[str, float]:
+    """V(D, G) of eq. (1) by Monte Carlo, for the trained D and, on the same draws, for D*."""
+    real, fake = p_r.sample(n, rng), p_g.sample(n, rng)
+    x_r, x_g = real.double().numpy().ravel(), fake.double().numpy().ravel()
+    d_star_r = optimal_discriminator(p_r.density(x_r), p_g.density(x_r))
+    d_star_g = optimal_discriminator(p_r.density(x_g), p_g.density(x_g))
+    return {"v_estimate": float(value_function(disc(real[None])[0], disc(fake[None])[0])),
+            "v_optimal_mc": float(np.log(d_star_r).mean() + np.log1p(-d_star_g).mean())}
+
+
+# --- experiments -----------------------------------------------------------------------------
+
+def _law(law: Mixture1D) -> dict[str, list[float]]:
+    return {"means": list(law.means), "stds": list(law.stds), "weights": list(law.weights)}
+
+
+def optimal_d_experiment(settings: Settings, p_r: Mixture1D, figure: Path,
+                         progress: bool) -> tuple[dict[str, Any], Discriminator]:
+    """Experiment 1: train D alone against the fixed P_G and compare it with D* (Proposition 1)."""
+    x = common_grid(p_r, P_G)
+    disc = make_discriminator(settings, SEED)
+    untrained = d_values(disc, x)
+    before = d_error(disc, p_r, P_G, x)
+    with tqdm(total=settings.fit_steps, desc="1/3 optimal D", disable=not progress) as bar:
+        train_discriminator(disc, p_r, P_G, settings.fit_steps, settings,
+                            torch.Generator().manual_seed(SEED + 1), bar)
+    after = d_error(disc, p_r, P_G, x)
+    _plot_optimal_d(figure, x, p_r, untrained, d_values(disc, x), after["mean_abs_error"])
+    result = {
+        "p_g": _law(P_G),
+        "region": f"grid points where p_r + p_g > {REGION_FRACTION:g} * max(p_r + p_g), "
+                  f"{GRID_POINTS} points evenly spaced over [{x[0]:.3f}, {x[-1]:.3f}]",
+        "steps": settings.fit_steps,
+        "batch": settings.d_batch,
+        **after,
+        "untrained_mean_abs_error": before["mean_abs_error"],
+        "target": TARGETS["d_mean_abs_error"],
+        "met": after["mean_abs_error"] < TARGETS["d_mean_abs_error"],
+    }
+    return result, disc
+
+
+def value_experiment(settings: Settings, p_r: Mixture1D, disc: Discriminator, figure: Path,
+                     progress: bool) -> dict[str, Any]:
+    """Experiment 2: for p_g moving towards p_r, the trained D's V against Theorem 1's C(G)."""
+    rng = torch.Generator().manual_seed(SEED + 2)
+    x = common_grid(p_r, P_G)
+    dens_r = p_r.density(x)
+    rows = []
+    total = settings.refit_steps * (len(settings.sequence) - 1)
+    with tqdm(total=total, desc="2/3 value of the game", disable=not progress) as bar:
+        for i, t in enumerate(settings.sequence):
+            p_g = interpolate(P_G, p_r, t)
+            if i > 0:  # t = 0 is experiment 1's p_g, whose D is trained already
+                train_discriminator(disc, p_r, p_g, settings.refit_steps, settings, rng, bar)
+            divergence = jsd(dens_r, p_g.density(x), x)
+            values = estimate_value(disc, p_r, p_g, settings.mc_samples, rng)
+            rows.append({"t": t, "jsd": divergence, "c_g": game_value(divergence), **values,
+                         "gap": game_value(divergence) - values["v_estimate"],
+                         "d_mean_abs_error": d_error(disc, p_r, p_g, x)["mean_abs_error"]})
+    result: dict[str, Any] = {key: [row[key] for row in rows] for key in rows[0]}
+    max_gap = max(abs(gap) for gap in result["gap"])
+    result.update({"mc_samples": settings.mc_samples, "refit_steps": settings.refit_steps,
+                   "max_abs_gap": max_gap, "target": TARGETS["value_gap"],
+                   "met": max_gap < TARGETS["value_gap"]})
+    _plot_value(figure, x, p_r, result)
+    return result
+
+
+def gan_config(loss: str, steps: int) -> Config:
+    """Experiment 3's run: the default preset with GAN_OVERRIDES, the loss and the length."""
+    return resolve_config(overrides=[GAN_OVERRIDES, {"name": f"theory-{loss}", "seed": SEED,
+                                                     "train": {"loss": loss, "steps": steps}}])
+
+
+class _Probe:
+    """Fixed real points and noise, so that every look at a run compares the same draws.
+
+    Tensors keep the trainer's member dimension first; these runs have one member.
+    """
+
+    def __init__(self, trainer: Trainer, n: int) -> None:
+        rngs = [torch.Generator().manual_seed(SEED + 3)]
+        self.trainer = trainer
+        self.real = trainer.streams.real(n, rngs)
+        self.noise = trainer.streams.noise(n, rngs)
+
+    def generator_grad_norm(self, loss: str) -> float:
+        """|grad_theta L_G| for ``loss`` at the current G and D: the push G actually gets."""
+        t = self.trainer
+        g_loss = OBJECTIVES.get(loss).g_loss(t.discriminator(t.generator(self.noise))).sum()
+        return float(flat_grad(g_loss, list(t.generator.parameters())).norm())
+
+    def __call__(self) -> tuple[dict[str, float], np.ndarray]:
+        t = self.trainer
+        row = {f"grad_{loss}": self.generator_grad_norm(loss) for loss in LOSSES}
+        with torch.no_grad():
+            fake = t.generator(self.noise)
+            real_logits, fake_logits = t.discriminator(self.real), t.discriminator(fake)
+            fake_np = fake.numpy().ravel()
+            row.update({"d_real": float(torch.sigmoid(real_logits).mean()),
+                        "d_fake": float(torch.sigmoid(fake_logits).mean()),
+                        "v_estimate": float(value_function(real_logits, fake_logits)),
+                        **t.task.metrics(fake_np)})
+        return row, fake_np
+
+
+def saturation(curves: dict[str, list[float]]) -> dict[str, float]:
+    """Where D rejects the fakes most confidently: how much weaker eq. (3)'s gradient is there than
+    the non-saturating one, both taken at the same G and D (per fake the ratio is (1 - D) / D)."""
+    i = int(np.argmin(curves["d_fake"]))
+    mm, ns = curves["grad_minimax"][i], curves["grad_nonsaturating"][i]
+    return {"step": curves["step"][i], "d_fake": curves["d_fake"][i], "grad_minimax": mm,
+            "grad_nonsaturating": ns, "ratio": ns / mm}
+
+
+def training_experiment(settings: Settings, figures: tuple[Path, Path], progress: bool) -> dict[str, Any]:
+    """Experiment 3: gankit's own loop on mixture1d, both generator losses, probed between steps."""
+    steps = settings.gan_steps
+    probe_at = np.unique(np.geomspace(1, steps, settings.probes).round().astype(int)).tolist()
+    snapshot_at = {0} | {probe_at[round(i)] for i in np.linspace(0, len(probe_at) - 1, 6)[1:]}
+    runs: dict[str, Any] = {}
+    for loss in LOSSES:
+        trainer = Trainer.from_config(gan_config(loss, steps))
+        probe = _Probe(trainer, settings.probe_samples)
+        grid = _plot_grid(trainer.task)
+        curves: dict[str, list[float]] = {"step": []}
+        snapshots = []
+        with tqdm(total=steps, desc=f"3/3 GAN, {loss}", disable=not progress) as bar:
+            for step in [0, *probe_at]:
+                while trainer.step_count < step:
+                    trainer.step()
+                    bar.update()
+                row, fake = probe()
+                curves["step"].append(step)
+                for key, value in row.items():
+                    curves.setdefault(key, []).append(value)
+                if step in snapshot_at:
+                    snapshots.append({"step": step, "fake": fake, "d": d_values(trainer.discriminator, grid)})
+        runs[loss] = {"final": {key: values[-1] for key, values in curves.items()},
+                      "saturation": saturation(curves), "curves": curves, "snapshots": snapshots,
+                      "task": trainer.task}
+    _plot_training(figures[0], runs)
+    _plot_training_densities(figures[1], runs)
+    worst = max(abs(runs[loss]["final"][key] - 0.5) for loss in LOSSES for key in ("d_real", "d_fake"))
+    return {
+        "config_overrides": GAN_OVERRIDES,
+        "steps": steps,
+        "probe_samples": settings.probe_samples,
+        "jsd_floor": (JSD_BINS + 1) / (8 * settings.probe_samples),  # a perfect sample's binned JSD
+        **{loss: {key: runs[loss][key] for key in ("final", "saturation", "curves")} for loss in LOSSES},
+        "max_abs_d_minus_half": worst,
+        "target": TARGETS["d_equilibrium"],
+        "met": worst < TARGETS["d_equilibrium"],
+    }
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """One torch thread: the networks are small (threads cost more than they give) and the
+    numbers then do not depend on the machine's core count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def run_theory(out_dir: Path, quick: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Run the three experiments, write their figures and ``theory.json`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings = QUICK if quick else DEFAULT
+    p_r = Mixture1D()
+    names = ["optimal_discriminator.png", "value_of_game.png", "training.png", "training_densities.png"]
+    paths = [out_dir / name for name in names]
+    with _one_thread():
+        optimal, disc = optimal_d_experiment(settings, p_r, paths[0], progress)
+        value = value_experiment(settings, p_r, disc, paths[1], progress)
+        training = training_experiment(settings, (paths[2], paths[3]), progress)
+    result = {
+        "reference": "Goodfellow et al. 2014, sec. 4.1: Proposition 1 and Theorem 1",
+        "quick": quick,
+        "settings": asdict(settings),
+        "p_r": _law(p_r),
+        "optimal_discriminator": optimal,
+        "value_of_game": value,
+        "training": training,
+        "targets_met": optimal["met"] and value["met"] and training["met"],
+        "figures": names,
+    }
+    atomic_write_text(out_dir / "theory.json", json.dumps(result, indent=1) + "\n")
+    return result
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+def _plot_grid(task: Mixture1D) -> np.ndarray:
+    return np.linspace(task.edges[0], task.edges[-1], 400)
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+
+
+def _plot_optimal_d(path: Path, x: np.ndarray, p_r: Mixture1D, untrained: np.ndarray,
+                    trained: np.ndarray, error: float) -> None:
+    dens_r, dens_g = p_r.density(x), P_G.density(x)
+    region = comparison_region(dens_r, dens_g)
+    fig = Figure(figsize=(7, 6))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(x, dens_r, c="tab:blue", lw=2, label="p_r (two-Gaussian mixture)")
+    top.plot(x, dens_g, c="tab:red", lw=2, label="p_g (fixed Gaussian)")
+    top.set_ylabel("density")
+    top.legend(fontsize=8)
+    for ax in (top, bottom):
+        ax.fill_between(x, 0, 1, where=region, transform=ax.get_xaxis_transform(), color="0.92",
+                        label="compared region" if ax is bottom else None)
+    bottom.plot(x, optimal_discriminator(dens_r, dens_g), c="k", lw=2.5, label="D*(x) = p_r / (p_r + p_g)")
+    bottom.plot(x, trained, c="tab:orange", lw=1.5, ls="--", label="trained D(x)")
+    bottom.plot(x, untrained, c="0.5", lw=1, ls=":", label="D(x) before training")
+    bottom.axhline(0.5, c="k", lw=0.5, ls=":")
+    bottom.set_ylim(0, 1)
+    bottom.set_xlabel("x")
+    bottom.set_ylabel("D(x)")
+    bottom.set_title(f"Proposition 1: mean |D - D*| over the shaded region = {error:.4f}", fontsize=10)
+    bottom.legend(fontsize=8, loc="lower right")
+    _save(fig, path)
+
+
+def _plot_value(path: Path, x: np.ndarray, p_r: Mixture1D, result: dict[str, Any]) -> None:
+    fig = Figure(figsize=(14, 4.2))
+    left, right, gaps = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    colors = [(0.85 * (1 - t), 0.2, 0.85 * t) for t in result["t"]]
+    for t, color in zip(result["t"], colors):
+        left.plot(x, interpolate(P_G, p_r, t).density(x), c=color, lw=1.2, label=f"p_g, t = {t:g}")
+    left.plot(x, p_r.density(x), c="k", lw=2, ls="--", label="p_r")
+    left.set_xlabel("x")
+    left.set_title("p_g = (1 - t) Gaussian + t p_r", fontsize=10)
+    left.legend(fontsize=7)
+    fine_t = np.linspace(0, 1, 101)
+    dens_r = p_r.density(x)
+    theory = [game_value(jsd(dens_r, interpolate(P_G, p_r, t).density(x), x)) for t in fine_t]
+    right.plot(fine_t, theory, c="k", lw=2, label="C(G) = -log 4 + 2 JSD(p_r || p_g), integrated")
+    right.scatter(result["t"], result["v_estimate"], c=colors, s=60, zorder=3, marker="o",
+                  label="V(D, G), trained D, Monte Carlo")
+    right.scatter(result["t"], result["v_optimal_mc"], c="w", edgecolors="k", s=18, zorder=4,
+                  label="V(D*, G), Monte Carlo on the same draws")
+    right.axhline(-LOG4, c="tab:green", ls=":", label="-log 4")
+    right.set_xlabel("t")
+    right.set_ylabel("nats")
+    right.set_title("Theorem 1: C(G) reaches -log 4 at p_g = p_r", fontsize=10)
+    right.legend(fontsize=7)
+    gaps.axhline(0, c="k", lw=0.5)
+    for sign in (-1, 1):
+        gaps.axhline(sign * TARGETS["value_gap"], c="tab:red", ls=":", lw=1,
+                     label="target" if sign > 0 else None)
+    gaps.plot(result["t"], result["gap"], "o-", c="tab:purple", label="C(G) - V(D, G), trained D")
+    gaps.plot(result["t"], [c - v for c, v in zip(result["c_g"], result["v_optimal_mc"])], "s:",
+              c="0.4", ms=4, label="C(G) - V(D*, G): Monte Carlo noise alone")
+    gaps.set_xlabel("t")
+    gaps.set_ylabel("nats")
+    gaps.set_title(f"largest |C(G) - V| = {result['max_abs_gap']:.4f} nats", fontsize=10)
+    gaps.legend(fontsize=7)
+    _save(fig, path)
+
+
+def _plot_training(path: Path, runs: dict[str, Any]) -> None:
+    fig = Figure(figsize=(10, 10.5))
+    axes = fig.subplots(4, 2, sharex=True, sharey="row")
+    for col, loss in enumerate(LOSSES):
+        c = runs[loss]["curves"]
+        steps = np.maximum(c["step"], 0.8)  # the step-0 probe sits just left of 1 on the log axis
+        ax = axes[0, col]
+        ax.plot(steps, c["d_real"], c="tab:blue", label="mean D(x), x real")
+        ax.plot(steps, c["d_fake"], c="tab:red", label="mean D(G(z))")
+        ax.axhline(0.5, c="k", ls=":", lw=1)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{loss} generator loss", fontsize=11)
+        ax = axes[1, col]
+        ax.plot(steps, c["v_estimate"], c="tab:purple", label="V(D, G), Monte Carlo")
+        ax.axhline(-LOG4, c="tab:green", ls=":", label="-log 4")
+        ax = axes[2, col]
+        ax.plot(steps, c["jsd"], c="k", label="JSD(p_r || p_g), binned")
+        ax.set_yscale("log")
+        ax = axes[3, col]
+        ax.plot(steps, c["grad_minimax"], c="tab:orange", label="of eq. (3), log(1 - D(G(z)))")
+        ax.plot(steps, c["grad_nonsaturating"], c="tab:cyan", label="of -log D(G(z))")
+        sat = runs[loss]["saturation"]
+        ax.annotate(f"step {sat['step']}: D(G(z)) = {sat['d_fake']:.2f},\n"
+                    f"eq. (3)'s gradient {sat['ratio']:.1f}x weaker",
+                    (max(sat["step"], 0.8), sat["grad_minimax"]), xytext=(0.03, 0.06),
+                    textcoords="axes fraction", fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.8})
+        ax.set_yscale("log")
+        ax.set_xscale("log")
+        ax.set_xlabel("step (log scale)")
+    for row, label in enumerate(["discriminator output", "value of the game", "JSD (nats)",
+                                 "|grad_theta| of G's losses\n(same G and D)"]):
+        axes[row, 0].set_ylabel(label)
+        for col in range(2):
+            axes[row, col].legend(fontsize=7, loc="best")
+    _save(fig, path)
+
+
+def _plot_training_densities(path: Path, runs: dict[str, Any]) -> None:
+    count = len(runs[LOSSES[0]]["snapshots"])
+    fig = Figure(figsize=(2.6 * count, 5))
+    axes = fig.subplots(2, count, sharex=True, sharey=True)
+    for row, loss in enumerate(LOSSES):
+        task = runs[loss]["task"]
+        grid = _plot_grid(task)
+        for ax, snap in zip(axes[row], runs[loss]["snapshots"]):
+            ax.hist(np.clip(snap["fake"], grid[0], grid[-1]), bins=60, range=(grid[0], grid[-1]),
+                    density=True, color="tab:red", alpha=0.5, label="p_g (histogram)")
+            ax.plot(grid, task.density(grid), c="tab:blue", lw=1.5, label="p_r")
+            ax.plot(grid, snap["d"], c="k", lw=1, ls="--", label="D(x)")
+            ax.set_ylim(0, 1.2)
+            ax.set_title(f"{loss}, step {snap['step']}", fontsize=8)
+    axes[0, 0].legend(fontsize=6, loc="upper left")
+    _save(fig, path)

@@ -1,0 +1,80 @@
+"""The convolutional architecture, ``dcgan``, for square images."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from torch import nn
+
+from gankit.core.errors import GankitError
+from gankit.nets.spec import ARCHITECTURES, Architecture, Role
+
+if TYPE_CHECKING:
+    from gankit.config.schema import ModelConfig
+
+
+@dataclass
+class DCGANOptions:
+    """``width``: channels of the full-resolution layer (doubled at each halving of the size);
+    ``g_norm`` / ``d_norm``: "layer" (GroupNorm with one group: per-sample statistics over
+    channels and pixels) or "none". BatchNorm is not offered: its running statistics are
+    updated in place, which the vmap population path cannot do, and its batch statistics would
+    couple the rows a gradient penalty differentiates."""
+
+    width: int = 32
+    g_norm: str = "layer"
+    d_norm: str = "none"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.width, int) and self.width > 0):
+            raise ValueError(f"width must be a positive whole number, got {self.width!r}")
+        for key in ("g_norm", "d_norm"):
+            if getattr(self, key) not in ("layer", "none"):
+                raise ValueError(f"{key} must be 'layer' or 'none', got {getattr(self, key)!r}")
+
+
+def _dcgan_levels(shape: tuple[int, ...]) -> int:
+    """Halvings from the image size down to 4x4: 8 -> 1, 16 -> 2, 32 -> 3, ..."""
+    if len(shape) != 3 or shape[1] != shape[2] or shape[1] < 8 or shape[1] & (shape[1] - 1):
+        raise GankitError(f"architecture 'dcgan' takes square images of a power-of-two size of 8 or "
+                          f"more, shape (channels, size, size); this data has shape {shape}")
+    return int(math.log2(shape[1])) - 2
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    return nn.GroupNorm(1, channels) if kind == "layer" else nn.Identity()
+
+
+def build_dcgan(model: ModelConfig, shape: tuple[int, ...], role: Role, options: DCGANOptions
+                ) -> nn.Module:
+    """Radford et al. 2016's shape, without BatchNorm: G maps z by a linear layer to a 4x4 map
+    and doubles it with 4x4 stride-2 transposed convolutions (halving the channels each time)
+    up to the image size, then a 3x3 convolution to the image channels (tanh is the task's
+    output head); D mirrors it with strided convolutions and LeakyReLU(0.2) down to 4x4, then a
+    linear layer to one logit."""
+    if model.spectral_norm:
+        raise GankitError("model.spectral_norm is implemented in the stacked MLP only; architecture "
+                          "'dcgan' has none (its power iteration would update buffers under vmap)")
+    levels = _dcgan_levels(shape)
+    channels = [options.width * 2**i for i in range(levels + 1)]  # at size 4 * 2^(levels - i)
+    if role == "generator":
+        top = channels[-1]
+        layers: list[nn.Module] = [nn.Linear(model.noise_dim, top * 16), nn.Unflatten(1, (top, 4, 4)),
+                                   _norm(options.g_norm, top), nn.ReLU()]
+        for c_in, c_out in zip(channels[::-1][:-1], channels[::-1][1:]):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), _norm(options.g_norm, c_out), nn.ReLU()]
+        layers.append(nn.Conv2d(channels[0], shape[0], 3, padding=1))
+        return nn.Sequential(*layers)
+    layers = [nn.Conv2d(shape[0], channels[0], 3, padding=1), nn.LeakyReLU(0.2)]
+    for c_in, c_out in zip(channels[:-1], channels[1:]):
+        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), _norm(options.d_norm, c_out), nn.LeakyReLU(0.2)]
+    layers += [nn.Flatten(), nn.Linear(channels[-1] * 16, 1)]
+    return nn.Sequential(*layers)
+
+
+ARCHITECTURES.register("dcgan")(Architecture(
+    build_dcgan, options=DCGANOptions,
+    description="convolutional G and D for square images (sizes 8, 16, 32, ...), widths from "
+                "model.options.width (model.g_hidden, d_hidden and activation do not apply)"))

@@ -1,0 +1,1 @@
+"""One call of train or resume: the loop, its budget, observers, divergence, ranks, TensorBoard."""

@@ -1,0 +1,2 @@
+"""Training: random streams, optimisers, the gradient paths and the :class:`Trainer` that runs
+Algorithm 1 through them."""

@@ -21,11 +21,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/gankit train --out runs/demo --overwrite
 
-test: $(VENV)/.installed-dev
+test: lint
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python benchmarks/same_numbers.py
 	$(BIN)/python benchmarks/seed_speed.py
 	$(BIN)/python benchmarks/time_to_quality.py
 	$(BIN)/python benchmarks/members_throughput.py
@@ -49,8 +50,10 @@ bench-full: bench
 	$(BIN)/python benchmarks/refine.py
 	$(BIN)/python benchmarks/tables.py
 
+# ruff, then the layer contract in pyproject.toml (import-linter: no import points up a layer).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) runs bench-out .pytest_cache .ruff_cache

@@ -40,3 +40,11 @@ def poison_steps(monkeypatch):
         return seen
 
     return poison
+
+
+def pytest_collection_modifyitems(items):
+    """Each test is marked by its folder, so ``pytest -m unit`` runs the fast checks alone."""
+    for item in items:
+        for kind in ("unit", "integration"):
+            if f"/tests/{kind}/" in str(item.path):
+                item.add_marker(kind)

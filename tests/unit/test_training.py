@@ -77,15 +77,6 @@ def test_evaluation_does_not_disturb_training_randomness():
     assert torch.equal(plain.g_flat, evaluated.g_flat)
 
 
-def test_short_default_run_improves_a_w1_by_a_wide_margin():
-    trainer = Trainer.from_config(_config("default"))
-    before = Evaluator(trainer).evaluate()
-    for _ in range(500):
-        trainer.step()
-    after = Evaluator(trainer).evaluate()
-    assert before["a_w1"] > 1.0
-    assert after["a_w1"] < 0.3 * before["a_w1"], (before, after)
-    assert after["curve_rmse_median"] < 0.5 * before["curve_rmse_median"]
 
 
 def test_ema_generator_is_used_for_evaluation_and_lags_the_raw_one():
@@ -164,21 +155,6 @@ def test_wasserstein_clips_the_critic_weights():
     assert trainer.d_flat.abs().max() <= 0.05
 
 
-@pytest.mark.parametrize("extra", [
-    {"train": {"loss": "wasserstein_gp"}},
-    {"train": {"r1": 1.0, "r2": 1.0}},
-    {"model": {"spectral_norm": True, "pack": 4}, "train": {"loss": "hinge"}},
-    {"train": {"loss": "least_squares", "lr_schedule": "cosine"}},
-    {"train": {"loss": "relativistic"}},  # a G loss that needs real logits, with the loop untouched
-])
-def test_every_stabiliser_and_objective_trains_and_improves(extra):
-    config = resolve_config("default", overrides=[extra, {"log": {"eval_samples": 2048}},
-                                                  {"train": {"steps": 400}}])
-    trainer = Trainer.from_config(config)
-    before = Evaluator(trainer).evaluate()["a_w1"]
-    for _ in range(400):
-        trainer.step()
-    assert Evaluator(trainer).evaluate()["a_w1"] < 0.6 * before
 
 
 def test_a_zero_learning_rate_scale_leaves_weights_unchanged():

@@ -33,8 +33,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     # The same run on autograd alone: what the hand-written backward (gankit.training.manual) saves.
-    on_autograd = Trainer.from_config(trainer.config)
-    on_autograd.manual = None
+    on_autograd = Trainer.from_config(resolve_config("seed", overrides=[
+        {"train": {"threads": args.threads, "backward": "autograd"}}]))
     loops = {"seed loop (order fixed)": seed_loop.step, "gankit --preset seed": trainer.step,
              "gankit, autograd path": on_autograd.step}
     times: dict[str, list[float]] = {name: [] for name in loops}

@@ -220,6 +220,11 @@ def general_metrics(real: np.ndarray, fake: np.ndarray, real2: np.ndarray) -> di
     """
     if np.shape(real2) != np.shape(fake):
         raise ValueError(f"real2 must have the shape of fake, {np.shape(fake)}, got {np.shape(real2)}")
-    floor = sample_metrics(real, real2)
-    return {key: value for name, value in sample_metrics(real, fake).items()
-            for key, value in ((name, value), (f"{name}_floor", floor[name]))}
+    return with_floors(sample_metrics(real, fake), sample_metrics(real, real2))
+
+
+def with_floors(values: dict[str, float], floors: dict[str, float]) -> dict[str, float]:
+    """Each metric followed by its noise floor as ``NAME_floor``: the one spelling every task's
+    metrics use, read by the report, ``gankit runs`` and the figures."""
+    return {key: value for name, value in values.items()
+            for key, value in ((name, value), (f"{name}_floor", floors[name]))}

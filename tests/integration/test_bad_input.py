@@ -146,6 +146,9 @@ def _cases():
          "folder '{root}/no/such/dir' does not exist"),
         (["sample", "{root}/run", "--out", "{root}/x.txt"], "must end in .npy or .csv"),
         (["sample", "{root}/run", "--n", "0", "--out", "{root}/x.npy"], "must be positive, got 0"),
+        (["sample", "{root}/run", "--out", "{root}/new/"], "this run's data ('parabola') are not images"),
+        (["sample", "{root}/nowhere", "--out", "{root}/new/"], "does not exist"),
+        (["sample", "{root}/nowhere", "--out", "{root}/x.npy"], "does not exist"),
     ]
 
 

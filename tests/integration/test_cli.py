@@ -54,6 +54,48 @@ def test_sample_writes_npy_and_csv(run_dir, tmp_path):
     assert np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1).shape == (3, 15)
 
 
+def test_sample_refuses_a_bad_out_before_loading_the_run(run_dir, tmp_path, monkeypatch, capsys):
+    from gankit.api.run import Run
+
+    def never(*args, **kwargs):
+        raise AssertionError("the run was loaded before --out was checked")
+
+    monkeypatch.setattr(Run, "load", never)
+    for out, message in ((tmp_path / "x.txt", "--out must end in .npy or .csv, got 'x.txt'"),
+                         (tmp_path / "no" / "x.npy", f"folder '{tmp_path / 'no'}' does not exist"),
+                         (f"{tmp_path / 'pngs'}/", "this run's data ('parabola') are not images")):
+        assert main(["sample", str(run_dir), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "pngs").exists()
+
+
+def test_sample_refined_writes_the_refined_points_and_their_cost(run_dir, tmp_path, capsys):
+    from gankit.api.run import Run
+
+    out = tmp_path / "r.npy"
+    assert main(["sample", str(run_dir), "--n", "32", "--seed", "2", "--out", str(out),
+                 "--refine", "drs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"wrote 32 samples of size 15 to {out}" and "acceptance rate" in lines[1]
+    refined, _ = Run.load(run_dir).sample_refined(32, "drs", seed=2)
+    np.testing.assert_array_equal(np.load(out), refined)
+
+
+def test_sample_chunks_are_the_whole_sample_or_pieces_with_their_own_seeds(run_dir):
+    from gankit.api.run import Run, chunk_seed
+
+    run = Run.load(run_dir)
+    (whole,) = run.sample_chunks(7, seed=1)
+    np.testing.assert_array_equal(whole, run.sample(7, seed=1))
+    run.task.sample_chunk_rows = 3  # as a task whose decoded rows are heavy sets it
+    chunks = list(run.sample_chunks(7, seed=1))
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    np.testing.assert_array_equal(chunks[0], run.sample(3, seed=1))  # a file starts as sample() does
+    np.testing.assert_array_equal(chunks[2], run.sample(1, seed=chunk_seed(1, 2)))
+    assert chunk_seed(None, 5) is None and chunk_seed(1, 1) != 1
+
+
 def test_eval_json_recomputes_the_summary_metrics(run_dir, capsys):
     assert main(["eval", str(run_dir), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)

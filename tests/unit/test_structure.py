@@ -34,7 +34,8 @@ def test_an_upward_import_inside_a_function_breaks_the_contract(tmp_path):
     shutil.copytree(PACKAGE, tmp_path / "src" / "gankit", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     errors = tmp_path / "src" / "gankit" / "core" / "errors.py"
-    errors.write_text(errors.read_text() + "\n\ndef _planted() -> None:\n    from gankit.cli import main  # noqa\n")
+    planted = "\n\ndef _planted() -> None:\n    from gankit.cli import main  # noqa\n"
+    errors.write_text(errors.read_text() + planted)
     done = _lint_imports(tmp_path / "src", tmp_path)
     assert done.returncode != 0
     assert "gankit.core.errors -> gankit.cli" in done.stdout

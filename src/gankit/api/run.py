@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
     from gankit.evaluation.refine import Refined, RefineSettings
     from gankit.tasks import Task
 
-__all__ = ["Run"]
+__all__ = ["Run", "chunk_seed"]
+
+
+def chunk_seed(seed: int | None, k: int) -> int | None:
+    """Chunk ``k``'s noise seed: the seed itself for the first chunk, so that the first rows of
+    a file equal ``Run.sample(n, seed)``; a distinct one for each later chunk."""
+    return None if seed is None else seed + k * (1 << 32)
 
 
 class Run:
@@ -73,6 +80,17 @@ class Run:
         if refine is None:
             return self.task.decode(self.evaluator.sample(n, seed, member))
         return self.sample_refined(n, refine, seed, member)[0]
+
+    def sample_chunks(self, n: int, seed: int | None = None, member: int = 0) -> Iterator[Any]:
+        """``n`` generated points of one member in the user's form, in pieces of at most the
+        task's ``sample_chunk_rows`` (all at once when it is None), so that writing them holds
+        one piece in memory. Drawn lazily: nothing is generated before the first is asked for."""
+        rows = self.task.sample_chunk_rows
+        if rows is None:
+            yield self.sample(n, seed, member)
+            return
+        for k, start in enumerate(range(0, n, rows)):
+            yield self.sample(min(rows, n - start), chunk_seed(seed, k), member)
 
     def sample_refined(self, n: int, refine: str | RefineSettings, seed: int | None = None,
                        member: int = 0) -> tuple[Any, dict[str, float]]:

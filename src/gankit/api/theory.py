@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
+from gankit.api import theory_figures as draw
 from gankit.config import Config
 from gankit.config.resolve import resolve_config
 from gankit.nets.layers import Discriminator, initialise
@@ -186,7 +186,10 @@ def optimal_d_experiment(settings: Settings, p_r: Mixture1D, figure: Path,
         train_discriminator(disc, p_r, P_G, settings.fit_steps, settings,
                             torch.Generator().manual_seed(SEED + 1), bar)
     after = d_error(disc, p_r, P_G, x)
-    _plot_optimal_d(figure, x, p_r, untrained, d_values(disc, x), after["mean_abs_error"])
+    dens_r, dens_g = p_r.density(x), P_G.density(x)
+    draw.plot_optimal_d(figure, x, dens_r, dens_g, optimal_discriminator(dens_r, dens_g),
+                        comparison_region(dens_r, dens_g), untrained, d_values(disc, x),
+                        after["mean_abs_error"])
     result = {
         "p_g": _law(P_G),
         "region": f"grid points where p_r + p_g > {REGION_FRACTION:g} * max(p_r + p_g), "
@@ -224,7 +227,10 @@ def value_experiment(settings: Settings, p_r: Mixture1D, disc: Discriminator, fi
     result.update({"mc_samples": settings.mc_samples, "refit_steps": settings.refit_steps,
                    "max_abs_gap": max_gap, "target": TARGETS["value_gap"],
                    "met": max_gap < TARGETS["value_gap"]})
-    _plot_value(figure, x, p_r, result)
+    fine_t = np.linspace(0, 1, 101)  # the figure draws C(G) along the whole path
+    curve = [game_value(jsd(dens_r, interpolate(P_G, p_r, t).density(x), x)) for t in fine_t]
+    dens_g = [interpolate(P_G, p_r, t).density(x) for t in result["t"]]
+    draw.plot_value(figure, x, dens_r, dens_g, (fine_t, curve), result, -LOG4, TARGETS["value_gap"])
     return result
 
 
@@ -284,7 +290,7 @@ def training_experiment(settings: Settings, figures: tuple[Path, Path], progress
     for loss in LOSSES:
         trainer = Trainer.from_config(gan_config(loss, steps))
         probe = _Probe(trainer, settings.probe_samples)
-        grid = _plot_grid(trainer.task)
+        grid = draw.plot_grid(trainer.task)
         curves: dict[str, list[float]] = {"step": []}
         snapshots = []
         with tqdm(total=steps, desc=f"3/3 GAN, {loss}", disable=not progress) as bar:
@@ -301,8 +307,8 @@ def training_experiment(settings: Settings, figures: tuple[Path, Path], progress
         runs[loss] = {"final": {key: values[-1] for key, values in curves.items()},
                       "saturation": saturation(curves), "curves": curves, "snapshots": snapshots,
                       "task": trainer.task}
-    _plot_training(figures[0], runs)
-    _plot_training_densities(figures[1], runs)
+    draw.plot_training(figures[0], runs, -LOG4)
+    draw.plot_training_densities(figures[1], runs)
     worst = max(abs(runs[loss]["final"][key] - 0.5) for loss in LOSSES for key in ("d_real", "d_fake"))
     return {
         "config_overrides": GAN_OVERRIDES,
@@ -353,131 +359,3 @@ def run_theory(out_dir: Path, quick: bool = False, progress: bool = True) -> dic
     }
     atomic_write_text(out_dir / "theory.json", json.dumps(result, indent=1) + "\n")
     return result
-
-
-# --- figures ---------------------------------------------------------------------------------
-
-def _plot_grid(task: Mixture1D) -> np.ndarray:
-    return np.linspace(task.edges[0], task.edges[-1], 400)
-
-
-def _save(fig: Figure, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-
-
-def _plot_optimal_d(path: Path, x: np.ndarray, p_r: Mixture1D, untrained: np.ndarray,
-                    trained: np.ndarray, error: float) -> None:
-    dens_r, dens_g = p_r.density(x), P_G.density(x)
-    region = comparison_region(dens_r, dens_g)
-    fig = Figure(figsize=(7, 6))
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    top.plot(x, dens_r, c="tab:blue", lw=2, label="p_r (two-Gaussian mixture)")
-    top.plot(x, dens_g, c="tab:red", lw=2, label="p_g (fixed Gaussian)")
-    top.set_ylabel("density")
-    top.legend(fontsize=8)
-    for ax in (top, bottom):
-        ax.fill_between(x, 0, 1, where=region, transform=ax.get_xaxis_transform(), color="0.92",
-                        label="compared region" if ax is bottom else None)
-    bottom.plot(x, optimal_discriminator(dens_r, dens_g), c="k", lw=2.5, label="D*(x) = p_r / (p_r + p_g)")
-    bottom.plot(x, trained, c="tab:orange", lw=1.5, ls="--", label="trained D(x)")
-    bottom.plot(x, untrained, c="0.5", lw=1, ls=":", label="D(x) before training")
-    bottom.axhline(0.5, c="k", lw=0.5, ls=":")
-    bottom.set_ylim(0, 1)
-    bottom.set_xlabel("x")
-    bottom.set_ylabel("D(x)")
-    bottom.set_title(f"Proposition 1: mean |D - D*| over the shaded region = {error:.4f}", fontsize=10)
-    bottom.legend(fontsize=8, loc="lower right")
-    _save(fig, path)
-
-
-def _plot_value(path: Path, x: np.ndarray, p_r: Mixture1D, result: dict[str, Any]) -> None:
-    fig = Figure(figsize=(14, 4.2))
-    left, right, gaps = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 0.8]})
-    colors = [(0.85 * (1 - t), 0.2, 0.85 * t) for t in result["t"]]
-    for t, color in zip(result["t"], colors):
-        left.plot(x, interpolate(P_G, p_r, t).density(x), c=color, lw=1.2, label=f"p_g, t = {t:g}")
-    left.plot(x, p_r.density(x), c="k", lw=2, ls="--", label="p_r")
-    left.set_xlabel("x")
-    left.set_title("p_g = (1 - t) Gaussian + t p_r", fontsize=10)
-    left.legend(fontsize=7)
-    fine_t = np.linspace(0, 1, 101)
-    dens_r = p_r.density(x)
-    theory = [game_value(jsd(dens_r, interpolate(P_G, p_r, t).density(x), x)) for t in fine_t]
-    right.plot(fine_t, theory, c="k", lw=2, label="C(G) = -log 4 + 2 JSD(p_r || p_g), integrated")
-    right.scatter(result["t"], result["v_estimate"], c=colors, s=60, zorder=3, marker="o",
-                  label="V(D, G), trained D, Monte Carlo")
-    right.scatter(result["t"], result["v_optimal_mc"], c="w", edgecolors="k", s=18, zorder=4,
-                  label="V(D*, G), Monte Carlo on the same draws")
-    right.axhline(-LOG4, c="tab:green", ls=":", label="-log 4")
-    right.set_xlabel("t")
-    right.set_ylabel("nats")
-    right.set_title("Theorem 1: C(G) reaches -log 4 at p_g = p_r", fontsize=10)
-    right.legend(fontsize=7)
-    gaps.axhline(0, c="k", lw=0.5)
-    for sign in (-1, 1):
-        gaps.axhline(sign * TARGETS["value_gap"], c="tab:red", ls=":", lw=1,
-                     label="target" if sign > 0 else None)
-    gaps.plot(result["t"], result["gap"], "o-", c="tab:purple", label="C(G) - V(D, G), trained D")
-    gaps.plot(result["t"], [c - v for c, v in zip(result["c_g"], result["v_optimal_mc"])], "s:",
-              c="0.4", ms=4, label="C(G) - V(D*, G): Monte Carlo noise alone")
-    gaps.set_xlabel("t")
-    gaps.set_ylabel("nats")
-    gaps.set_title(f"largest |C(G) - V| = {result['max_abs_gap']:.4f} nats", fontsize=10)
-    gaps.legend(fontsize=7)
-    _save(fig, path)
-
-
-def _plot_training(path: Path, runs: dict[str, Any]) -> None:
-    fig = Figure(figsize=(10, 10.5))
-    axes = fig.subplots(4, 2, sharex=True, sharey="row")
-    for col, loss in enumerate(LOSSES):
-        c = runs[loss]["curves"]
-        steps = np.maximum(c["step"], 0.8)  # the step-0 probe sits just left of 1 on the log axis
-        ax = axes[0, col]
-        ax.plot(steps, c["d_real"], c="tab:blue", label="mean D(x), x real")
-        ax.plot(steps, c["d_fake"], c="tab:red", label="mean D(G(z))")
-        ax.axhline(0.5, c="k", ls=":", lw=1)
-        ax.set_ylim(0, 1)
-        ax.set_title(f"{loss} generator loss", fontsize=11)
-        ax = axes[1, col]
-        ax.plot(steps, c["v_estimate"], c="tab:purple", label="V(D, G), Monte Carlo")
-        ax.axhline(-LOG4, c="tab:green", ls=":", label="-log 4")
-        ax = axes[2, col]
-        ax.plot(steps, c["jsd"], c="k", label="JSD(p_r || p_g), binned")
-        ax.set_yscale("log")
-        ax = axes[3, col]
-        ax.plot(steps, c["grad_minimax"], c="tab:orange", label="of eq. (3), log(1 - D(G(z)))")
-        ax.plot(steps, c["grad_nonsaturating"], c="tab:cyan", label="of -log D(G(z))")
-        sat = runs[loss]["saturation"]
-        ax.annotate(f"step {sat['step']}: D(G(z)) = {sat['d_fake']:.2f},\n"
-                    f"eq. (3)'s gradient {sat['ratio']:.1f}x weaker",
-                    (max(sat["step"], 0.8), sat["grad_minimax"]), xytext=(0.03, 0.06),
-                    textcoords="axes fraction", fontsize=8, arrowprops={"arrowstyle": "->", "lw": 0.8})
-        ax.set_yscale("log")
-        ax.set_xscale("log")
-        ax.set_xlabel("step (log scale)")
-    for row, label in enumerate(["discriminator output", "value of the game", "JSD (nats)",
-                                 "|grad_theta| of G's losses\n(same G and D)"]):
-        axes[row, 0].set_ylabel(label)
-        for col in range(2):
-            axes[row, col].legend(fontsize=7, loc="best")
-    _save(fig, path)
-
-
-def _plot_training_densities(path: Path, runs: dict[str, Any]) -> None:
-    count = len(runs[LOSSES[0]]["snapshots"])
-    fig = Figure(figsize=(2.6 * count, 5))
-    axes = fig.subplots(2, count, sharex=True, sharey=True)
-    for row, loss in enumerate(LOSSES):
-        task = runs[loss]["task"]
-        grid = _plot_grid(task)
-        for ax, snap in zip(axes[row], runs[loss]["snapshots"]):
-            ax.hist(np.clip(snap["fake"], grid[0], grid[-1]), bins=60, range=(grid[0], grid[-1]),
-                    density=True, color="tab:red", alpha=0.5, label="p_g (histogram)")
-            ax.plot(grid, task.density(grid), c="tab:blue", lw=1.5, label="p_r")
-            ax.plot(grid, snap["d"], c="k", lw=1, ls="--", label="D(x)")
-            ax.set_ylim(0, 1.2)
-            ax.set_title(f"{loss}, step {snap['step']}", fontsize=8)
-    axes[0, 0].legend(fontsize=6, loc="upper left")
-    _save(fig, path)

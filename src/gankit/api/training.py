@@ -16,7 +16,7 @@ from gankit.config import Config, config_from_dict, shortcut_overrides
 from gankit.config.resolve import data_preset, resolve_config
 from gankit.core.atomic import atomic_write_text
 from gankit.core.errors import GankitError
-from gankit.session.distributed import team_for
+from gankit.session.distributed import Team, team_for
 from gankit.session.divergence import TrainingDiverged
 from gankit.session.loop import Interrupted, run_session
 from gankit.store.checkpoint import open_latest
@@ -136,24 +136,28 @@ def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figure
     if team.writes:
         folder.update_info(status="running", pid=os.getpid(), host=socket.gethostname(), started=_now(),
                            ended=None, reason=None)
-    try:
+    # Under torchrun a rank that loses another must outlive torchrun's SIGTERM to say so.
+    with team.reporting_loss() if isinstance(team, Team) else contextlib.nullcontext():
         try:
-            run_session(trainer, folder, progress and team.writes, window, config, team)
-        except RuntimeError as exc:
-            if team.size == 1:
-                raise
-            # A collective failed: another rank is gone (gloo saw its connection close).
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise GankitError(f"rank {team.rank}: lost another rank of the job ({first}); the run folder "
-                              f"keeps its last checkpoint: gankit train --resume {folder.path}") from None
-    except BaseException as stopped:
-        status = "diverged" if isinstance(stopped, TrainingDiverged) else "interrupted"
-        if team.writes:  # a failed write (a full disk) must not hide the error that stopped training
-            with contextlib.suppress(OSError):
-                folder.update_info(status=status, ended=_now(), reason=str(stopped) or type(stopped).__name__)
-        raise
-    finally:
-        team.close()
+            try:
+                run_session(trainer, folder, progress and team.writes, window, config, team)
+            except RuntimeError as exc:
+                if team.size == 1:
+                    raise
+                # A collective failed: another rank is gone (gloo saw its connection close).
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise GankitError(f"rank {team.rank}: lost another rank of the job ({first}); the run "
+                                  f"folder keeps its last checkpoint: gankit train --resume {folder.path}"
+                                  ) from None
+        except BaseException as stopped:
+            status = "diverged" if isinstance(stopped, TrainingDiverged) else "interrupted"
+            if team.writes:  # a failed write (a full disk) must not hide the error that stopped training
+                with contextlib.suppress(OSError):
+                    folder.update_info(status=status, ended=_now(),
+                                       reason=str(stopped) or type(stopped).__name__)
+            raise
+        finally:
+            team.close()
     if not team.writes:
         return Run(folder, trainer)
     folder.update_info(status="finished", ended=_now())

@@ -58,9 +58,9 @@ def _mixture_preset(task: str) -> Callable[[], dict[str, Any]]:
 
 def _image_preset(task: str, steps: int, snapshot_every: int) -> Callable[[], dict[str, Any]]:
     # DCGAN's settings (Radford et al. 2016: Adam lr 2e-4, beta1 0.5, batch 64) with the dcgan
-    # architecture at width 32; on the digits this reached fd within 2x its floor, 10/10
-    # classes and class_kl 0.035 in 3,000 steps, about a minute on the 2-core CPU
-    # (docs/BENCHMARKS.md). The image-folder preset is the same, untuned.
+    # architecture at width 32; on the digits this reached fd within 2x its floor and 10/10
+    # classes (the measured steps and seconds are in docs/BENCHMARKS.md). The image-folder
+    # preset is the same, untuned.
     def build() -> dict[str, Any]:
         config = Config(
             name=task,

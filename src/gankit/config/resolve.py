@@ -15,7 +15,7 @@ from gankit.config.parse import config_from_dict, merge, read_toml
 from gankit.config.presets import preset
 from gankit.config.schema import Config, DataConfig, check_values
 from gankit.core.errors import GankitError
-from gankit.nets import ACTIVATIONS, ARCHITECTURES, PATHS
+from gankit.nets import ACTIVATIONS, ARCHITECTURES, choose_path
 from gankit.objectives import OBJECTIVES
 from gankit.tasks import TASKS, data_source, make_task
 from gankit.training.optim import LR_SCHEDULES
@@ -30,10 +30,9 @@ def validate(config: Config) -> Config:
                           f"got '{config.train.lr_schedule}'")
     OBJECTIVES.get(config.train.loss)
     ACTIVATIONS.get(config.model.activation)
-    ARCHITECTURES.get(config.model.arch).parse_options(config.model.options, config.model.arch)
-    if config.model.population not in PATHS:
-        raise GankitError(f"model.population must be one of {', '.join(PATHS)}, "
-                          f"got '{config.model.population}'")
+    architecture = ARCHITECTURES.get(config.model.arch)
+    architecture.parse_options(config.model.options, config.model.arch)
+    choose_path(config.model, architecture)
     task = make_task(config.data.name, config.data.params)
     config.data.params = {f.name: _plain(getattr(task, f.name)) for f in dataclasses.fields(task)}
     return config

@@ -61,7 +61,8 @@ class TrainConfig:
     # learning-rate schedule follows the larger of the step and the time fractions.
     max_seconds: float = 0.0
     # torch intra-op CPU threads. A second thread gains nothing for these small MLPs and slows a
-    # step 3.7x as soon as another process runs (benchmarks/threads_under_load.py); 0 = torch's.
+    # step several times as soon as another process runs (benchmarks/threads_under_load.py,
+    # docs/BENCHMARKS.md); 0 = torch's.
     threads: int = 1
     on_divergence: str = "stop"  # or "rollback": back to the last checkpoint, smaller lr
     # "bf16": forward passes of the step under torch.autocast in bfloat16 (weights, optimizer

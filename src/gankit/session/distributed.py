@@ -16,13 +16,17 @@ A :class:`Team` is what the session, the observers and the training step talk to
 :class:`gankit.training.team.Solo` is the single process, where every call is the identity. A rank
 that dies makes every collective of the others fail (gloo notices the closed connection at once,
 and gives up after ``TIMEOUT_S`` otherwise); the session turns that into one line naming the
-last checkpoint.
+last checkpoint, and :meth:`Team.reporting_loss` keeps torchrun's SIGTERM from cutting it off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +72,48 @@ class Team(Solo):
         base, extra = divmod(config.seeds, self.size)
         self.counts = [base + (r < extra) for r in range(self.size)] if self.mode == "members" else []
         self.start = sum(self.counts[: self.rank])
+        self.lost = False  # a collective failed: another rank of the job is gone
+
+    @contextlib.contextmanager
+    def _collective(self) -> Iterator[None]:
+        """Every collective runs in here, so that a failed one marks the rank as having lost another."""
+        try:
+            yield
+        except RuntimeError:
+            self.lost = True
+            raise
+
+    @contextlib.contextmanager
+    def reporting_loss(self) -> Iterator[None]:
+        """Training, with SIGTERM kept from ending a rank that lost another before it has said so.
+
+        When a rank dies, torchrun sends SIGTERM to the others at once (and SIGKILL 30 s later).
+        A rank that has met the broken collective by then is on its way out to its one line on
+        stderr, past the training loop's own handler; SIGTERM's default action would end it
+        there without a word. From the moment a collective fails, this block's handler absorbs
+        one SIGTERM (torchrun sends one), inside the block and after it, and then puts the
+        previous handler back. Any other SIGTERM does what it did before.
+        """
+        previous = signal.getsignal(signal.SIGTERM)
+        if threading.current_thread() is not threading.main_thread() or previous is None:
+            yield  # handlers are the main thread's; None: a handler Python did not install
+            return
+
+        def on_sigterm(number: int, frame: Any) -> None:
+            if self.lost:  # torchrun is ending the job this rank is already leaving
+                signal.signal(number, previous)
+            elif callable(previous):
+                previous(number, frame)
+            elif previous != signal.SIG_IGN:  # the default action: end now, as without this block
+                signal.signal(number, previous)
+                signal.raise_signal(number)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        try:
+            yield
+        finally:
+            if not self.lost:
+                signal.signal(signal.SIGTERM, previous)
 
     @property
     def pads_lone_member(self) -> bool:  # type: ignore[override]
@@ -85,7 +131,8 @@ class Team(Solo):
         if self.mode == "ddp":
             return record
         parts: list[Any] = [None] * self.size
-        dist.all_gather_object(parts, (record.values, record.left_out))
+        with self._collective():
+            dist.all_gather_object(parts, (record.values, record.left_out))
         values = {k: [v for part in parts for v in part[0][k]] for k in record.values}
         return MemberMetrics(values, [flag for part in parts for flag in part[1]])
 
@@ -95,7 +142,8 @@ class Team(Solo):
         if self.mode == "ddp":
             return state
         parts: list[Any] = [None] * self.size
-        dist.all_gather_object(parts, state)
+        with self._collective():
+            dist.all_gather_object(parts, state)
         return join_states(parts, trainer)
 
     def local_state(self, state: dict[str, Any], trainer: Any) -> dict[str, Any]:
@@ -107,12 +155,14 @@ class Team(Solo):
     def any(self, flag: bool) -> bool:
         """Whether any rank says yes: a signal or a divergence seen by one rank stops them all."""
         value = torch.tensor([int(flag)])
-        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        with self._collective():
+            dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item())
 
     def agree(self, error: str | None) -> None:
         errors: list[Any] = [None] * self.size
-        dist.all_gather_object(errors, error)
+        with self._collective():
+            dist.all_gather_object(errors, error)
         first = next((e for e in errors if e is not None), None)
         if first is not None:
             raise GankitError(first)
@@ -128,7 +178,8 @@ class Team(Solo):
         when ranks hold different members."""
         if self.mode != "ddp":
             return tensor
-        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        with self._collective():
+            dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor.div_(self.size)
 
     def average_values(self, values: dict[str, list[float]]) -> dict[str, list[float]]:

@@ -91,10 +91,14 @@ class DivergenceGuard:
         if t.on_divergence != "rollback" or self.rollbacks >= t.max_rollbacks:
             return False
         self.rollbacks += 1
+        # The rates that diverged, not the checkpoint's: a checkpoint written before the last
+        # rollback holds the older, larger rates, and retrying with those would repeat it.
+        lr_g, lr_d = self.trainer.learning_rates
         state: dict[str, Any] = open_latest(self.folder.checkpoints)
         self.trainer.load_state_dict(state["trainer"])
-        self.trainer.scale_learning_rates(t.rollback_lr_factor)
+        self.trainer.set_learning_rates(lr_g * t.rollback_lr_factor, lr_d * t.rollback_lr_factor)
         self.previous = None
+        lr_g, lr_d = self.trainer.learning_rates
         tqdm.write(f"gankit: {diverged}. Rolled back to step {self.trainer.step_count}; learning rates "
-                   f"now G {self.trainer.opt_g.lr:.3g}, D {self.trainer.opt_d.lr:.3g}")
+                   f"now G {lr_g:.3g}, D {lr_d:.3g}")
         return True

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from gankit.core.atomic import atomic_write_bytes
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.metrics import general_metrics
 
@@ -25,6 +29,9 @@ class Task(ABC):
     figure_points: int = 8  # generated samples drawn in a snapshot of the task's figure
 
     preset: str = "default"  # the preset ``--data NAME`` starts from unless --preset says otherwise
+    # Rows decoded and written at once by ``gankit sample``; None: the whole sample in one piece.
+    # A task whose decoded rows are heavy (a table's DataFrame) sets it to bound the memory.
+    sample_chunk_rows: int | None = None
 
     @property
     @abstractmethod
@@ -56,13 +63,49 @@ class Task(ABC):
         e.g. a softmax over each categorical column's one-hot span. The identity here."""
         return x
 
-    def encode(self, data: Any) -> torch.Tensor:
-        """The user's form of real data -> the tensors the networks see (identity here)."""
-        return torch.as_tensor(data, dtype=torch.float32)
-
     def decode(self, x: torch.Tensor | np.ndarray) -> Any:
         """Generated tensors -> the user's form (a numpy array here; a table or images elsewhere)."""
         return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+    @classmethod
+    def check_output(cls, out: Path, folder_form: bool) -> None:
+        """Refuse an output that :meth:`write_samples` would not write, before the run is loaded
+        (seconds): a .npy file, or a .csv table of one row per point. ``folder_form``: the user
+        named a folder (``--out DIR/``, or an existing one)."""
+        if folder_form:
+            raise GankitError(f"--out DIR/ writes PNG images, but this run's data ('{cls.name}') "
+                              "are not images; use --out FILE.npy or FILE.csv")
+        if out.suffix not in (".npy", ".csv"):
+            raise GankitError(f"--out must end in .npy or .csv, got '{out.name}'")
+        if not out.parent.is_dir():
+            raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
+
+    def write_samples(self, chunks: Iterable[Any], out: Path) -> str:
+        """Write decoded samples (the chunks of ``Run.sample_chunks``) to ``out``, which appears
+        only when complete; returns the line that says what was written."""
+        parts = [np.asarray(chunk) for chunk in chunks]
+        # One chunk is written as it is: a concatenated copy could change the .npy header's order.
+        samples = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if out.suffix == ".npy":
+            buffer = io.BytesIO()
+            np.save(buffer, samples)
+            data = buffer.getvalue()
+        else:
+            if samples.ndim != 2:
+                raise GankitError(f"samples of shape {samples.shape[1:]} do not fit a CSV table; "
+                                  "use --out FILE.npy")
+            lines = [",".join(self.column_names(samples.shape[1]))]
+            lines += [",".join(f"{v:.7g}" for v in row) for row in samples]
+            data = ("\n".join(lines) + "\n").encode()
+        try:
+            atomic_write_bytes(out, data)
+        except OSError as exc:
+            raise GankitError(f"cannot write '{out}': {exc.strerror}") from None
+        return f"wrote {len(samples)} samples of size {samples.shape[1]} to {out}"
+
+    def column_names(self, dim: int) -> list[str]:
+        """A CSV header for points of ``dim`` values: the coordinates ``x0``, ``x1``, ... here."""
+        return [f"x{i}" for i in range(dim)]
 
     @abstractmethod
     def metrics(self, fake: np.ndarray) -> dict[str, float]:

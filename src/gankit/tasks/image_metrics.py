@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gankit.metrics import prdc
+from gankit.metrics import prdc, with_floors
 
 CONFIDENT = 0.8  # a generated digit counts towards its class when its top probability is this high
 MIN_CLASS_SHARE = 0.01  # a class is covered when at least this share of samples is confidently in it
@@ -181,9 +181,7 @@ class Scorer:
         x = torch.as_tensor(np.nan_to_num(np.asarray(fake[:m], np.float32), nan=0.0)).clamp(-1, 1)
         if m not in self._floor_values:
             self._floor_values[m] = self._values(self.floor_x[:m], self.floor[:m])
-        floor = self._floor_values[m]
-        return {key: value for name, value in self._values(x, self.space.features(x)).items()
-                for key, value in ((name, value), (f"{name}_floor", floor[name]))}
+        return with_floors(self._values(x, self.space.features(x)), self._floor_values[m])
 
 
 def class_metrics(probabilities: np.ndarray, frequencies: np.ndarray) -> dict[str, float]:

@@ -1,17 +1,18 @@
 """Images: scikit-learn's bundled handwritten digits, and a folder or array of the user's own.
 
-Images are held once in memory as uint8 ``[N, C, H, W]`` (at most :data:`MAX_BYTES`) and
-encoded only per batch, to floats in [-1, 1]; G's output goes through ``tanh`` (the output
-head), so it lands in the same range. A fixed, seeded split keeps a held-out part that training
-never sees; the metrics (:mod:`gankit.tasks.image_metrics`) compare generated images with one half
-of it and measure the noise floor with the other half, of the same count.
+Images are held once in memory as uint8 ``[N, C, H, W]`` (at most
+:data:`gankit.tasks.image_io.MAX_BYTES`) and encoded only per batch, to floats in [-1, 1]; G's
+output goes through ``tanh`` (the output head), so it lands in the same range. A fixed, seeded
+split keeps a held-out part that training never sees; the metrics
+(:mod:`gankit.tasks.image_metrics`) compare generated images with one half of it and measure the
+noise floor with the other half, of the same count.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,40 +23,27 @@ import torch
 from gankit.core.errors import GankitError
 from gankit.metrics import general_metrics
 from gankit.tasks.base import RowSampler, Task
+from gankit.tasks.image_io import (
+    ARRAY_SUFFIXES,
+    IMAGE_SUFFIXES,
+    array_shape,
+    check_png_folder,
+    load_array,
+    load_folder,
+    write_pngs,
+)
+from gankit.tasks.pixels import decode_to_uint8, encode_uint8, grid, upscale
 
-MAX_BYTES = 2 << 30  # images held in memory as uint8: 2 GiB, e.g. 700,000 RGB images of 32x32
+# Reading and writing files and converting pixels live in their own modules; these names stay
+# importable from here, where users of the image tasks look for them.
+__all__ = ["Digits", "ImageFolder", "ImageTask", "arrangement", "decode_to_uint8", "encode_uint8", "grid",
+           "write_pngs"]
+
 SPLIT_SEED = 0  # the held-out split is the same for every run of the same data
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-ARRAY_SUFFIXES = (".npy", ".npz")
 CLASSIFIER_FILE = "reference_classifier.pt"  # the digits' reference classifier, in the run folder
 METRIC_IMAGES = 2500  # held-out images per half that the metrics use (the general metrics' cap)
 MIN_HELD_OUT = 16  # each half of the held-out split needs this many images for the metrics
-
-
-def encode_uint8(images: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels 0..255 -> float32 in [-1, 1]."""
-    return images.float().div_(127.5).sub_(1.0)
-
-
-def decode_to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Floats in [-1, 1] ``[N, C, H, W]`` -> uint8 images ``[N, H, W]`` (one channel) or
-    ``[N, H, W, C]``, the layout image files and libraries use; values outside are clipped."""
-    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    pixels = np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    pixels = np.moveaxis(pixels, -3, -1)
-    return pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-
-
-def grid(images: np.ndarray, cols: int, pad: int = 1) -> np.ndarray:
-    """uint8 images ``[N, H, W, C]`` tiled row by row into one ``[rows*(H+pad), cols*(W+pad), C]``
-    picture on a mid-grey background."""
-    n, h, w, c = images.shape
-    rows = max(1, -(-n // cols))
-    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 128, np.uint8)
-    for i, image in enumerate(images):
-        r, k = divmod(i, cols)
-        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + k * (w + pad):pad + k * (w + pad) + w] = image
-    return out
+NO_CSV = "images do not fit a CSV table; use --out DIR/ (PNG files) or --out FILE.npy"
 
 
 def _check_size(size: int, allowed: tuple[int, ...] | None = None) -> None:
@@ -120,6 +108,29 @@ class ImageTask(Task):
 
     def decode(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
         return decode_to_uint8(x)
+
+    @classmethod
+    def check_output(cls, out: Path, folder_form: bool) -> None:
+        """Besides a .npy file, ``DIR/``: one PNG file per image. Not a .csv: a table of pixels
+        would lose the images' shape."""
+        if not folder_form:
+            super().check_output(out, folder_form)
+            if out.suffix == ".csv":
+                raise GankitError(NO_CSV)
+            return
+        if out.exists() and not out.is_dir():
+            raise GankitError(f"cannot write PNG files into '{out}': it is not a folder")
+        check_png_folder(out)
+
+    def write_samples(self, chunks: Iterable[Any], out: Path) -> str:
+        """A PNG file per image in the folder ``out`` unless it names a .npy file (a .csv is
+        refused); the folder is made, and one already holding PNG files is refused."""
+        if out.is_dir() or out.suffix not in (".npy", ".csv"):
+            paths = write_pngs(np.concatenate(list(chunks)), out)
+            return f"wrote {len(paths)} PNG images to {out}"
+        if out.suffix == ".csv":
+            raise GankitError(NO_CSV)
+        return super().write_samples(chunks, out)
 
     def scorer(self) -> Any:
         """The feature space and reference statistics of the metrics, built on first use."""
@@ -223,15 +234,6 @@ class ImageSampler(RowSampler):
         return encode_uint8(super().draw(n))
 
 
-def _upscale(images: np.ndarray, size: int) -> np.ndarray:
-    """uint8 ``[N, C, h, w]`` -> ``[N, C, size, size]`` by bilinear interpolation."""
-    if images.shape[-1] == size:
-        return images
-    x = torch.nn.functional.interpolate(torch.from_numpy(images).float(), size=(size, size),
-                                        mode="bilinear", align_corners=False)
-    return x.round().clamp(0, 255).to(torch.uint8).numpy()
-
-
 @dataclass
 class Digits(ImageTask):
     """scikit-learn's bundled handwritten digits (UCI optdigits test set): 1,797 grayscale 8x8
@@ -251,7 +253,7 @@ class Digits(ImageTask):
         bunch = load_digits()
         order = arrangement(len(bunch.images), self.holdout)
         pixels = np.rint(bunch.images[order] * (255 / 16)).astype(np.uint8)[:, None]
-        self.images = _upscale(pixels, self.size)
+        self.images = upscale(pixels, self.size)
         self.labels = bunch.target[order].astype(np.int64)
         self._native = pixels  # 8x8, what the reference classifier is trained on
         self._classifier_path: Path | None = None
@@ -320,131 +322,6 @@ class Digits(ImageTask):
 _LOADED: dict[tuple[Any, ...], np.ndarray] = {}  # one load per process: configs build tasks often
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-
-
-def _array_shape(path: Path) -> tuple[int, ...] | None:
-    """The shape of the array in a .npy file, or of the first 3-D/4-D array in a .npz file,
-    read from the headers only (nothing is loaded)."""
-    if path.suffix.lower() == ".npy":
-        return tuple(np.load(path, mmap_mode="r").shape)
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            with archive.open(name) as f:
-                version = np.lib.format.read_magic(f)
-                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                    np.lib.format.read_array_header_2_0
-                shape = read(f)[0]
-                if len(shape) in (3, 4):
-                    return tuple(shape)
-    return None
-
-
-def _fit(image: Any, size: int) -> np.ndarray:
-    """A PIL image resized so that its shorter side is ``size``, then centre-cropped square."""
-    from PIL import Image
-
-    w, h = image.size
-    scale = size / min(w, h)
-    image = image.resize((max(size, round(w * scale)), max(size, round(h * scale))),
-                         Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS)
-    w, h = image.size
-    left, top = (w - size) // 2, (h - size) // 2
-    return np.asarray(image.crop((left, top, left + size, top + size)))
-
-
-def _check_memory(count: int, channels: int, size: int) -> None:
-    needed = count * channels * size * size
-    if needed > MAX_BYTES:
-        raise GankitError(f"{count:,} images of {channels}x{size}x{size} need {needed / 2**30:.1f} GiB as "
-                          f"uint8, more than gankit holds in memory ({MAX_BYTES / 2**30:.0f} GiB); "
-                          "use a smaller data.size or fewer images")
-
-
-def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
-    """Every PNG/JPEG under ``folder`` (recursively, in sorted path order) as uint8
-    ``[N, C, size, size]``. Images of any size are resized and centre-cropped, one at a time
-    (only the small results are kept); files that cannot be decoded are skipped with one line
-    on stderr; ``channels`` 0 means 1 when every image is grayscale, else 3."""
-    from PIL import Image, UnidentifiedImageError
-
-    files = _image_files(folder)
-    if not files:
-        raise GankitError(f"no PNG or JPEG files under '{folder}'")
-    if channels == 0:
-        modes = set()
-        for path in files:
-            try:
-                with Image.open(path) as image:  # reads the header only
-                    modes.add(image.mode)
-            except (UnidentifiedImageError, OSError, ValueError):
-                pass
-        channels = 1 if modes <= {"1", "L", "LA", "I", "I;16"} else 3
-    _check_memory(len(files), channels, size)
-    mode = "L" if channels == 1 else "RGB"
-    fitted, skipped = [], []
-    for path in files:
-        try:
-            with Image.open(path) as image:
-                pixels = _fit(image.convert(mode), size)
-        except (UnidentifiedImageError, OSError, ValueError):
-            skipped.append(path)
-            continue
-        fitted.append(pixels[None] if channels == 1 else np.moveaxis(pixels, -1, 0))
-    if skipped:
-        print(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}', e.g. "
-              f"'{skipped[0]}'", file=sys.stderr)
-    if not fitted:
-        raise GankitError(f"none of the {len(files)} image files under '{folder}' could be read")
-    return np.stack(fitted)
-
-
-def load_array(path: Path, size: int, channels: int) -> np.ndarray:
-    """An ``[N, H, W]`` or ``[N, H, W, C]`` array (C = 1, 3 or 4; a 4th channel, alpha, is
-    dropped) as uint8 ``[N, C, size, size]``. uint8 values are pixels; floats in [0, 1] are
-    scaled by 255; anything else must lie in 0..255."""
-    from PIL import Image
-
-    try:
-        loaded = np.load(path)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                arrays = [loaded[k] for k in loaded.files]
-            array = next((a for a in arrays if a.ndim in (3, 4)), None)
-            if array is None:
-                raise GankitError(f"'{path}' holds no 3-D or 4-D array of images")
-        else:
-            array = loaded
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise GankitError(f"cannot read '{path}': {exc}") from None
-    if array.ndim == 3:
-        array = array[..., None]
-    if array.ndim != 4 or array.shape[-1] not in (1, 3, 4) or len(array) == 0:
-        raise GankitError(f"'{path}' must hold images [N, H, W] or [N, H, W, C] with C = 1, 3 or 4; "
-                          f"got shape {array.shape}")
-    array = array[..., :3]
-    if array.dtype != np.uint8:
-        if not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
-            raise GankitError(f"'{path}' must hold finite numbers, got dtype {array.dtype}")
-        low, high = float(array.min()), float(array.max())
-        if np.issubdtype(array.dtype, np.floating) and low >= 0 and high <= 1:
-            array = array * 255.0
-        elif low < 0 or high > 255:
-            raise GankitError(f"'{path}' values must be uint8, floats in [0, 1] or numbers in 0..255; "
-                              f"they range over [{low:g}, {high:g}]")
-        array = np.rint(array).astype(np.uint8)
-    channels = channels or (1 if array.shape[-1] == 1 else 3)
-    _check_memory(len(array), channels, size)
-    mode = "L" if channels == 1 else "RGB"
-    out = np.empty((len(array), channels, size, size), np.uint8)
-    for i, pixels in enumerate(array):
-        image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).convert(mode)
-        fitted = _fit(image, size) if image.size != (size, size) else np.asarray(image)
-        out[i] = fitted[None] if channels == 1 else np.moveaxis(fitted, -1, 0)
-    return out
-
-
 @dataclass
 class ImageFolder(ImageTask):
     """The user's images: ``--data DIR/`` (PNG/JPEG files, recursively) or ``--data FILE.npy``
@@ -468,7 +345,7 @@ class ImageFolder(ImageTask):
             if path.is_dir():
                 return any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.rglob("*"))
             if path.suffix.lower() in ARRAY_SUFFIXES and path.is_file():
-                shape = _array_shape(path)
+                shape = array_shape(path)
                 return shape is not None and len(shape) in (3, 4)
         except (OSError, ValueError, zipfile.BadZipFile):
             return False
@@ -494,27 +371,3 @@ class ImageFolder(ImageTask):
             _LOADED[key] = images[arrangement(len(images), self.holdout)]
         self.images = _LOADED[key]
         self._split()
-
-
-def write_pngs(images: np.ndarray, folder: Path) -> list[Path]:
-    """uint8 images ``[N, H, W]`` or ``[N, H, W, C]`` as ``folder/000000.png`` ...; the folder
-    is made if its parent exists, and one that already holds PNG files is refused (nothing is
-    overwritten). A file that cannot be written is a one-line error."""
-    from PIL import Image
-
-    folder = Path(folder)
-    if not folder.parent.is_dir():
-        raise GankitError(f"cannot write '{folder}': folder '{folder.parent}' does not exist")
-    if folder.is_dir() and any(folder.glob("*.png")):
-        raise GankitError(f"'{folder}' already holds PNG files; write to a new or empty folder")
-    digits = max(6, len(str(len(images) - 1)))
-    paths = []
-    try:
-        folder.mkdir(exist_ok=True)
-        for i, image in enumerate(images):
-            path = folder / f"{i:0{digits}d}.png"
-            Image.fromarray(image).save(path)
-            paths.append(path)
-    except OSError as exc:
-        raise GankitError(f"cannot write PNG files in '{folder}': {exc.strerror or exc}") from None
-    return paths

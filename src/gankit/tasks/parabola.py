@@ -98,6 +98,12 @@ class Parabola(Task):
     def success(self, metrics: dict[str, float]) -> bool:
         return metrics["a_w1"] <= 0.05 and metrics["curve_rmse_median"] <= 0.05
 
+    def column_names(self, dim: int) -> list[str]:
+        """``y(x=-2)``, ...: a point's values lie on the x grid, and the header says where."""
+        if len(self.x) != dim:
+            return super().column_names(dim)
+        return [f"y(x={float(x):g})" for x in self.x]
+
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         b = self.x**2 + 1
         return self.a_min * b - 1, self.a_max * b - 1

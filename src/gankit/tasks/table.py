@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,11 @@ import torch
 
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler, Task
+from gankit.tasks.table_data import TableData
+from gankit.tasks.table_figures import draw_projection, table_figures
 from gankit.tasks.table_io import SUFFIXES, fingerprint, read_table
+from gankit.tasks.table_metrics import table_metrics
+from gankit.tasks.table_write import check_table_output, write_frames
 
 if TYPE_CHECKING:  # pandas and the codec load when a table is read, not with every task
     import pandas as pd
@@ -70,6 +75,7 @@ class Table(Task):
     name = "table"
     preset = "table"
     eval_samples = 2000  # the table metrics subsample to this many rows anyway
+    sample_chunk_rows = 50_000  # rows decoded and written at once: memory bounded by one chunk
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -118,10 +124,11 @@ class Table(Task):
                                   f"{did_you_mean(self.target, modelled)}; learned: {', '.join(modelled)}")
         self.train_frame = train
         self.holdout_frame = frame.iloc[self.holdout_index].reset_index(drop=True)
-        self.train_rows = torch.from_numpy(self.codec.encode(train))
-        self.holdout_rows = self.codec.encode(self.holdout_frame)
+        self.data = TableData(self.codec, self.codec.encode(train), self.codec.encode(self.holdout_frame),
+                              self.target)
+        self.train_rows = torch.from_numpy(self.data.train_rows)  # no copy: one array for both
+        self.holdout_rows = self.data.holdout_rows
         self._head_groups = _span_groups(self.codec.spans())
-        self._cache: dict[str, Any] = {}
         told = (self.path, self.fingerprint, self.holdout, self.split_seed, self.categorical,
                 self.discrete, self.drop, self.normalise)
         if told not in _TOLD:
@@ -188,27 +195,34 @@ class Table(Task):
     def harden(self, x: np.ndarray) -> np.ndarray:
         """Generated rows as the user gets them, encoded again: one-hot categories, numbers
         clipped and rounded. Metrics score these, not G's soft outputs."""
-        return self.codec.harden(np.asarray(x))
+        return self.data.harden(x)
 
     def metrics(self, fake: np.ndarray) -> dict[str, float]:
-        from gankit.tasks.table_metrics import table_metrics
-
-        return table_metrics(self, fake)
+        return table_metrics(self.data, fake)
 
     def success(self, metrics: dict[str, float]) -> bool:
         """Quality within 0.05 of what held-out real rows score against the training rows."""
         return metrics.get("quality_score", 0.0) >= metrics.get("quality_score_floor", 1.0) - 0.05
 
     def draw_samples(self, ax: Any, real: np.ndarray, fake: np.ndarray) -> None:
-        from gankit.tasks.table_figures import draw_projection
-
-        draw_projection(ax, self, np.asarray(real), np.asarray(fake))
+        draw_projection(ax, self.data, np.asarray(real), np.asarray(fake))
 
     def extra_figures(self, fake: np.ndarray, figures_dir: Any,
                       metrics: dict[str, Any] | None = None) -> list[Any]:
-        from gankit.tasks.table_figures import table_figures
+        return table_figures(self.data, np.asarray(fake), Path(figures_dir), metrics)
 
-        return table_figures(self, np.asarray(fake), Path(figures_dir), metrics)
+    @classmethod
+    def check_output(cls, out: Path, folder_form: bool) -> None:
+        """Refuse an ``out`` that is not a .csv or .tsv file in an existing folder, before any row
+        is generated; ``folder_form``: the user named a folder (``DIR/`` or an existing one)."""
+        check_table_output(out, folder_form)
+
+    def write_samples(self, chunks: Iterable[pd.DataFrame], out: Path) -> str:
+        """Write decoded rows (each chunk as :meth:`decode` returns it) to ``out`` with the
+        table's header, atomically; returns the line to print."""
+        columns = [c.name for c in self.codec.columns]
+        n = write_frames(chunks, out, columns)
+        return f"wrote {n} rows of {len(columns)} columns to {out}"
 
 
 def _span_groups(spans: list[tuple[int, int]]) -> list[torch.Tensor]:

@@ -8,41 +8,45 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gankit.tasks.table_data import MAX_ROWS, TableData, subsample
+
 if TYPE_CHECKING:
-    from gankit.tasks.table import Table
+    from gankit.tasks.table_codec import Column
 
 MAX_PANELS = 24  # columns drawn in columns.png; wider tables show their first ones
 REAL, FAKE = "#0066ff", "tab:red"
 
 
-def _projection(task: Table) -> tuple[np.ndarray, np.ndarray]:
-    """The mean and the two leading principal axes of the training rows (fixed per task)."""
-    if "pca" not in task._cache:
-        rows = task.train_rows.numpy().astype(np.float64)
+def _projection(data: TableData) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and the two leading principal axes of the training rows (fixed per table)."""
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        rows = data.train_rows.astype(np.float64)
         rows = rows[np.random.default_rng(0).permutation(len(rows))[:5000]]
         mean = rows.mean(axis=0)
         _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
         axes = vt[:2].T if vt.shape[0] >= 2 else np.pad(vt.T, ((0, 0), (0, 1)))
-        task._cache["pca"] = (mean, axes)
-    return task._cache["pca"]
+        return mean, axes
+
+    return data.cached("pca", make)
 
 
-def draw_projection(ax: Any, task: Table, real: np.ndarray, fake: np.ndarray) -> None:
-    """Real and generated rows on the training rows' first two principal components."""
-    mean, axes = _projection(task)
+def draw_projection(ax: Any, data: TableData, real: np.ndarray, fake: np.ndarray) -> None:
+    """Real and generated rows (encoded) on the training rows' first two principal components."""
+    mean, axes = _projection(data)
     for rows, colour, label, size in ((real, REAL, "real rows", 10), (fake, FAKE, "generated", 10)):
         if len(rows):
-            points = (task.harden(rows.reshape(len(rows), -1)) - mean) @ axes
+            points = (data.harden(rows.reshape(len(rows), -1)) - mean) @ axes
             ax.scatter(points[:, 0], points[:, 1], s=size, c=colour, alpha=0.5, label=label, lw=0)
     ax.set_xlabel("PC 1 (training rows)")
     ax.set_ylabel("PC 2")
     ax.legend(loc="upper right", fontsize=8)
 
 
-def _columns_figure(task: Table, real: list[np.ndarray], fake: list[np.ndarray], path: Path) -> Path:
+def _columns_figure(columns: list[Column], real: list[np.ndarray], fake: list[np.ndarray],
+                    path: Path) -> Path:
     from matplotlib.figure import Figure
 
-    columns = task.codec.modelled[:MAX_PANELS]
+    columns = columns[:MAX_PANELS]
     cols = min(4, len(columns))
     rows = -(-len(columns) // cols)
     fig = Figure(figsize=(3.4 * cols, 2.6 * rows))
@@ -72,7 +76,7 @@ def _columns_figure(task: Table, real: list[np.ndarray], fake: list[np.ndarray],
     return path
 
 
-def _correlations(task: Table, views: list[np.ndarray]) -> np.ndarray:
+def _correlations(views: list[np.ndarray]) -> np.ndarray:
     """Pearson correlations of the columns, categories by their codes (a picture, not a metric)."""
     matrix = np.column_stack([v.astype(np.float64) for v in views])
     matrix = np.where(np.isnan(matrix), np.nanmean(matrix, axis=0), matrix)
@@ -81,12 +85,12 @@ def _correlations(task: Table, views: list[np.ndarray]) -> np.ndarray:
     return np.nan_to_num(np.atleast_2d(corr))
 
 
-def _correlation_figure(task: Table, real: list[np.ndarray], fake: list[np.ndarray], path: Path,
-                        metrics: dict[str, Any] | None) -> Path:
+def _correlation_figure(columns: list[Column], real: list[np.ndarray], fake: list[np.ndarray],
+                        path: Path, metrics: dict[str, Any] | None) -> Path:
     from matplotlib.figure import Figure
 
-    names = [c.name for c in task.codec.modelled][:50]
-    a, b = _correlations(task, real[:50]), _correlations(task, fake[:50])
+    names = [c.name for c in columns][:50]
+    a, b = _correlations(real[:50]), _correlations(fake[:50])
     fig = Figure(figsize=(15, 5))
     axes = fig.subplots(1, 3)
     for ax, matrix, title, cmap, scale in ((axes[0], a, "held-out rows", "coolwarm", 1),
@@ -106,20 +110,23 @@ def _correlation_figure(task: Table, real: list[np.ndarray], fake: list[np.ndarr
     return path
 
 
-def table_figures(task: Table, fake: np.ndarray, figures_dir: Path,
+def table_figures(data: TableData, fake: np.ndarray, figures_dir: Path,
                   metrics: dict[str, Any] | None = None) -> list[Path]:
+    """columns.png, correlations.png and projection.png of generated rows ``fake`` (G's encoded
+    output) against the held-out rows, in ``figures_dir``; returns their paths."""
     from matplotlib.figure import Figure
 
-    from gankit.tasks.table_metrics import MAX_ROWS, _subsample
-
-    real = _subsample(task.holdout_rows, MAX_ROWS)
-    fake = task.harden(_subsample(fake.reshape(len(fake), -1), MAX_ROWS))
-    real_views, fake_views = task.codec.views(real), task.codec.views(fake)
-    written = [_columns_figure(task, real_views, fake_views, figures_dir / "columns.png"),
-               _correlation_figure(task, real_views, fake_views, figures_dir / "correlations.png", metrics)]
+    # the metrics' own subsamples (same seeds), so that the figures show the rows they scored
+    real = subsample(data.holdout_rows, MAX_ROWS, 0)
+    fake = data.harden(subsample(fake.reshape(len(fake), -1), MAX_ROWS, 0))
+    real_views, fake_views = data.codec.views(real), data.codec.views(fake)
+    columns = data.codec.modelled
+    written = [_columns_figure(columns, real_views, fake_views, figures_dir / "columns.png"),
+               _correlation_figure(columns, real_views, fake_views, figures_dir / "correlations.png",
+                                   metrics)]
     fig = Figure(figsize=(6, 5))
     ax = fig.subplots()
-    draw_projection(ax, task, real, fake)
+    draw_projection(ax, data, real, fake)
     if metrics and "quality_score" in metrics:
         ax.set_title(f"quality_score {metrics['quality_score']:.3f}, detection_auc "
                      f"{metrics.get('detection_auc', float('nan')):.3f} (summary.json)", fontsize=9)

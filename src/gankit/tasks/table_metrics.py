@@ -31,20 +31,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gankit.metrics import with_floors
+from gankit.tasks.table_data import MAX_ROWS, TableData, subsample
+
 if TYPE_CHECKING:
-    from gankit.tasks.table import Table
     from gankit.tasks.table_codec import TableCodec
 
-MAX_ROWS = 2000
 MAX_PAIRS = 1000
 BINS = 10
 SEED = 0
-
-
-def _subsample(rows: np.ndarray, n: int, seed: int = SEED) -> np.ndarray:
-    if len(rows) <= n:
-        return rows
-    return rows[np.sort(np.random.default_rng(seed).choice(len(rows), n, replace=False))]
 
 
 def _tv(a: np.ndarray, b: np.ndarray, size: int) -> float:
@@ -134,7 +129,7 @@ def detection_auc(real: np.ndarray, fake: np.ndarray) -> float:
     if n < 3:
         return float("nan")
     # random rows, not the first ones: rows kept in file order may be sorted (iris is, by species)
-    x = np.concatenate([_subsample(real, n), _subsample(fake, n, SEED + 1)])
+    x = np.concatenate([subsample(real, n, SEED), subsample(fake, n, SEED + 1)])
     y = np.r_[np.zeros(n), np.ones(n)]
     folds = StratifiedKFold(3, shuffle=True, random_state=SEED)
     with warnings.catch_warnings():
@@ -143,16 +138,17 @@ def detection_auc(real: np.ndarray, fake: np.ndarray) -> float:
     return float(np.mean(scores))
 
 
-def ml_efficacy(task: Table, train: np.ndarray, test: np.ndarray) -> float:
-    """Train on ``train`` (encoded rows), score on ``test`` (the held-out rows)."""
+def ml_efficacy(data: TableData, train: np.ndarray, test: np.ndarray) -> float:
+    """Train on ``train`` (encoded rows), score on ``test`` (the held-out rows), predicting
+    ``data.target``."""
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.metrics import f1_score, r2_score
 
-    column = next(c for c in task.codec.modelled if c.name == task.target)
+    column = next(c for c in data.codec.modelled if c.name == data.target)
     features = np.ones(train.shape[1], dtype=bool)
     features[column.start:column.start + column.width] = False
-    index = task.codec.modelled.index(column)
-    y_train, y_test = task.codec.views(train)[index], task.codec.views(test)[index]
+    index = data.codec.modelled.index(column)
+    y_train, y_test = data.codec.views(train)[index], data.codec.views(test)[index]
     if column.categorical:
         if len(np.unique(y_train)) < 2:
             return 0.0  # one class generated: nothing to learn a boundary from
@@ -174,56 +170,56 @@ def dcr_share(candidates: np.ndarray, train: np.ndarray, holdout: np.ndarray) ->
     if m == 0 or len(candidates) == 0:
         return float("nan")
     c = torch.as_tensor(candidates, dtype=torch.float64)
-    train, holdout = (torch.as_tensor(_subsample(rows, m), dtype=torch.float64) for rows in (train, holdout))
+    train, holdout = (torch.as_tensor(subsample(rows, m, SEED), dtype=torch.float64)
+                      for rows in (train, holdout))
     d_train = torch.cdist(c, train).min(dim=1).values
     d_hold = torch.cdist(c, holdout).min(dim=1).values
     return float(((d_train < d_hold).double() + 0.5 * (d_train == d_hold).double()).mean())
 
 
-def _scores(task: Table, real: np.ndarray, fake: np.ndarray, near: np.ndarray) -> dict[str, float]:
+def _scores(data: TableData, real: np.ndarray, fake: np.ndarray, near: np.ndarray) -> dict[str, float]:
     """The metrics of ``fake`` against the held-out rows ``real``; ``near`` are as many training
     rows, the other reference of dcr_share."""
-    codec = task.codec
+    codec = data.codec
     real_views, fake_views = codec.views(real), codec.views(fake)
     shapes = column_shapes(codec, real_views, fake_views)
     trends = column_pair_trends(codec, real_views, fake_views)
     values = {"column_shapes": shapes, "column_pair_trends": trends, "quality_score": (shapes + trends) / 2,
               "detection_auc": detection_auc(real, fake)}
-    if task.target:
-        values["ml_efficacy"] = ml_efficacy(task, fake, real)
+    if data.target:
+        values["ml_efficacy"] = ml_efficacy(data, fake, real)
     values["dcr_share"] = dcr_share(fake, near, real)
     return values
 
 
-def _references(task: Table) -> dict[str, np.ndarray]:
-    """Fixed subsamples per task: held-out rows, training rows, and as many training rows as
+def _references(data: TableData) -> dict[str, np.ndarray]:
+    """Fixed subsamples per table: held-out rows, training rows, and as many training rows as
     held-out ones (dcr_share's second reference)."""
-    if "references" not in task._cache:
-        real = _subsample(task.holdout_rows, MAX_ROWS)
-        rows = task.train_rows.numpy()
-        task._cache["references"] = {"real": real, "train": _subsample(rows, MAX_ROWS, SEED + 1),
-                                     "near": _subsample(rows, len(real), SEED + 2)}
-    return task._cache["references"]
+    def make() -> dict[str, np.ndarray]:
+        real = subsample(data.holdout_rows, MAX_ROWS, SEED)
+        return {"real": real, "train": subsample(data.train_rows, MAX_ROWS, SEED + 1),
+                "near": subsample(data.train_rows, len(real), SEED + 2)}
+
+    return data.cached("references", make)
 
 
-def _floors(task: Table) -> dict[str, float]:
-    if "floors" not in task._cache:
-        refs = _references(task)
-        floors = _scores(task, refs["real"], refs["train"], refs["near"])
+def _floors(data: TableData) -> dict[str, float]:
+    def make() -> dict[str, float]:
+        refs = _references(data)
+        floors = _scores(data, refs["real"], refs["train"], refs["near"])
         # dcr_share: half the held-out rows as candidates, the other half and as many training
         # rows as references; none of the three sets overlaps.
         half = len(refs["real"]) // 2
-        near = _subsample(task.train_rows.numpy(), len(refs["real"]) - half, SEED + 3)
+        near = subsample(data.train_rows, len(refs["real"]) - half, SEED + 3)
         floors["dcr_share"] = dcr_share(refs["real"][:half], near, refs["real"][half:])
-        task._cache["floors"] = floors
-    return task._cache["floors"]
+        return floors
+
+    return data.cached("floors", make)
 
 
-def table_metrics(task: Table, fake: np.ndarray) -> dict[str, float]:
+def table_metrics(data: TableData, fake: np.ndarray) -> dict[str, float]:
     """Every table metric of generated rows ``fake`` (G's encoded output), each with its floor."""
-    refs = _references(task)
-    fake = task.harden(_subsample(np.asarray(fake).reshape(len(fake), -1), MAX_ROWS))
-    values = _scores(task, refs["real"], fake, refs["near"])
-    floors = _floors(task)
-    return {key: value for name, value in values.items()
-            for key, value in ((name, value), (f"{name}_floor", floors[name]))}
+    refs = _references(data)
+    fake = data.harden(subsample(np.asarray(fake).reshape(len(fake), -1), MAX_ROWS, SEED))
+    values = _scores(data, refs["real"], fake, refs["near"])
+    return with_floors(values, _floors(data))

@@ -1,46 +1,49 @@
-"""Writing generated rows of a table run to a CSV or TSV file in chunks: memory stays bounded by
+"""Writing generated rows of a table to a CSV or TSV file, chunk by chunk: memory stays bounded by
 one chunk whatever the number of rows, and the file appears only when complete."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from gankit.core.errors import GankitError
 
-CHUNK = 50_000  # rows generated and written at once
+if TYPE_CHECKING:  # pandas loads with the table, not with every task
+    import pandas as pd
+
 TABLE_SUFFIXES = (".csv", ".tsv")
 
 
-def chunk_seed(seed: int | None, k: int) -> int | None:
-    """Chunk ``k``'s noise seed: the seed itself for the first chunk, so that the first rows of
-    a file equal ``Run.sample(n, seed)``; a distinct one for each later chunk."""
-    return None if seed is None else seed + k * (1 << 32)
-
-
-def sample_chunks(run: Any, n: int, seed: int | None = None, member: int = 0,
-                  chunk: int = CHUNK) -> Iterator[pd.DataFrame]:
-    """``n`` decoded rows of one member, ``chunk`` rows at a time."""
-    for k, start in enumerate(range(0, n, chunk)):
-        yield run.sample(min(chunk, n - start), chunk_seed(seed, k), member)
-
-
-def write_table(run: Any, n: int, out: Path, seed: int | None = None, member: int = 0,
-                chunk: int = CHUNK) -> None:
-    """Write ``n`` generated rows with the table's header to ``out`` (.csv or .tsv)."""
-    if out.suffix.lower() not in TABLE_SUFFIXES:
+def check_table_output(out: Path, folder_form: bool) -> None:
+    """Refuse, before any row is generated, an ``out`` that is not a .csv or .tsv file in an
+    existing folder; ``folder_form``: the user named a folder (``DIR/`` or an existing one)."""
+    if folder_form or out.suffix.lower() not in TABLE_SUFFIXES:
         raise GankitError(f"a table run writes .csv or .tsv files, got '{out.name}'")
+    if not out.parent.is_dir():
+        raise GankitError(f"cannot write '{out}': folder '{out.parent}' does not exist")
+
+
+def write_frames(chunks: Iterable[pd.DataFrame], out: Path, columns: Sequence[str]) -> int:
+    """Write ``chunks`` to ``out`` (.csv or .tsv by its suffix) under one header, through a
+    temporary file renamed at the end; returns the number of rows written. Every chunk must have
+    exactly ``columns``, in that order: a chunk of another table would write a corrupt file."""
+    check_table_output(out, folder_form=False)
     sep = "\t" if out.suffix.lower() == ".tsv" else ","
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    rows = 0
+    try:
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:  # a folder we may not write in: say so before generating any row
+        raise GankitError(f"cannot write '{out}': {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            for k, frame in enumerate(sample_chunks(run, n, seed, member, chunk)):
+            for k, frame in enumerate(chunks):
+                if [str(c) for c in frame.columns] != list(columns):
+                    raise ValueError(f"chunk {k}'s columns are not the table's, in its order")
                 frame.to_csv(handle, sep=sep, index=False, header=k == 0)
+                rows += len(frame)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     except OSError as exc:
@@ -49,3 +52,4 @@ def write_table(run: Any, n: int, out: Path, seed: int | None = None, member: in
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return rows

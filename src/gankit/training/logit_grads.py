@@ -1,6 +1,6 @@
 """The gradients of the objectives' losses with respect to the logits, for the hand-written
 backward (:mod:`gankit.training.manual`), written as autograd's backward formulas compute them
-(``derivatives.yaml``) so that they are bit for bit autograd's (``tests/unit/test_logit_grads.py``
+(``derivatives.yaml``) so that they are bit for bit autograd's (``tests/unit/test_objectives.py``
 checks each against autograd at ordinary and saturating logits).
 
 Each loss is a mean over the batch of a function of the logits; the gradient of the members'

@@ -5,7 +5,7 @@ head, no mixed precision) autograd's bookkeeping costs more than the arithmetic:
 few dozen small kernels goes through a graph node. Here the forward pass keeps what the backward
 needs and the backward calls the very kernels autograd's formulas call (``derivatives.yaml``:
 ``baddbmm``, ``threshold_backward``, ``elu_backward``, ...) in the same order, so the gradients
-are bit for bit those of :func:`gankit.training.optim.flat_grad` (``tests/test_mlpgrad.py``). The
+are bit for bit those of :func:`gankit.training.optim.flat_grad` (``tests/unit/test_manual.py``). The
 gradient of the loss with respect to the logits comes from the formulas of
 :mod:`gankit.training.logit_grads` (again autograd's bits), else from autograd on the logits
 alone. ``benchmarks/seed_speed.py`` times this path against autograd's.

@@ -160,9 +160,12 @@ class Trainer:
         """Leave these members (a mask or indices) out of the statistics from now on."""
         self.diverged[members] = True
 
-    def scale_learning_rates(self, factor: float) -> None:
-        for optimizer in (self.opt_g, self.opt_d):
-            optimizer.lr *= factor
+    @property
+    def learning_rates(self) -> tuple[float, float]:
+        return self.opt_g.lr, self.opt_d.lr
+
+    def set_learning_rates(self, lr_g: float, lr_d: float) -> None:
+        self.opt_g.lr, self.opt_d.lr = lr_g, lr_d
 
     def state_dict(self) -> dict[str, Any]:
         """Everything a resumed run needs to continue exactly where this one stands."""

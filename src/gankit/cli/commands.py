@@ -1,0 +1,255 @@
+"""One function per ``gankit`` command: parsed arguments in, calls of the Python API, lines out.
+
+Each returns the exit code; a :class:`GankitError` it raises is answered by :func:`gankit.cli.app.main`.
+The API (torch, matplotlib) is imported inside the functions, so that importing the CLI stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gankit.config import SHORTCUTS, config_from_dict, merge, parse_override, shortcut_overrides
+from gankit.core.errors import GankitError
+
+if TYPE_CHECKING:
+    from gankit.core.memberstats import MemberMetrics
+    from gankit.evaluation.refine import RefineSettings
+
+
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    """Scalars one per line; with several members, each metric's median, IQR and range."""
+    per_member = member_record(metrics)
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            continue
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        if per_member is not None and key in per_member.values and isinstance(value, float):
+            spread = per_member.spread(key)
+            shown += (f"   (IQR {spread.q1:.4f} to {spread.q3:.4f}, "
+                      f"range {spread.min:.4f} to {spread.max:.4f})")
+        print(f"  {key:<18} {shown}")
+
+
+def member_record(metrics: dict[str, Any]) -> MemberMetrics | None:
+    """A population's per-member values, None for a single run."""
+    from gankit.core.memberstats import MemberMetrics
+
+    record = MemberMetrics.from_row(metrics)
+    return record if record.members > 1 else None
+
+
+def _resume_refusals(args: argparse.Namespace) -> list[str]:
+    """The flags given with --resume that would change the run's config."""
+    refused = [s.flag for s in SHORTCUTS if not s.resume_ok and getattr(args, s.name) is not None]
+    refused += [f"--{k}" for k in ("preset", "config", "out") if getattr(args, k) is not None]
+    return refused + (["--set"] if args.set else []) + (["--dry-run"] if args.dry_run else [])
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    figures = False if args.no_figures else True if args.wait_figures else "background"
+    common = {"progress": not args.quiet, "live": args.live, "figures": figures}
+    from gankit.api.training import resume, train
+    from gankit.config.resolve import resolve_config
+
+    if args.resume:
+        refused = _resume_refusals(args)
+        if refused:
+            raise GankitError(f"--resume continues a run with its own config; {', '.join(refused)} "
+                              "cannot be changed (only --steps can extend it)")
+        before = _checkpoint_step(args.resume)
+        steps = None
+        if args.steps is not None:  # parsed and type-checked as the same flag without --resume is
+            steps = config_from_dict(merge({}, *shortcut_overrides(steps=args.steps))).train.steps
+        run = resume(args.resume, steps=steps, **common)
+    else:
+        shortcuts = {s.name: getattr(args, s.name) for s in SHORTCUTS}
+        overrides = shortcut_overrides(**shortcuts) + [parse_override(item) for item in args.set]
+        config = resolve_config(args.preset, args.config, overrides)
+        if args.dry_run:
+            print(config.to_toml(), end="")
+            return 0
+        before = 0
+        run = train(config, preset=args.preset, out=args.out, overwrite=args.overwrite, **common)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for the job
+        return 0
+    step = run.summary["step"]
+    at = f" (now at step {step})" if before else ""
+    elapsed = time.perf_counter() - started
+    print(f"trained {step - before} steps{at} in {elapsed:.1f} s; run folder: {run.path}")
+    _print_metrics(run.summary)
+    if figures == "background":
+        print(f"figures: {run.folder.figures} (being drawn in the background: a few seconds; "
+              "its log is plot.log there)")
+    elif figures:
+        print(f"figures: {run.folder.figures}")
+    return 0
+
+
+def _checkpoint_step(path: str) -> int:
+    """The step a run will resume from (0 when that cannot be read: resume names the problem)."""
+    from gankit.store.checkpoint import latest_checkpoint
+    from gankit.store.rundir import RunFolder
+
+    try:
+        name = latest_checkpoint(RunFolder(path).checkpoints).stem
+        return int("".join(ch for ch in name if ch.isdigit()) or 0)
+    except (GankitError, OSError, ValueError):
+        return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from gankit.api.run import Run
+
+    out = Path(args.out)
+    # Checked before loading, which takes seconds: a wrong --out should not cost them.
+    _check_output(args.run_dir, out, folder_form=args.out.endswith(("/", os.sep)) or out.is_dir())
+    run = Run.load(args.run_dir, args.device)
+    # A task that samples in chunks has never been refined here: its flags stay ignored, as before.
+    settings = _refine_settings(args) if run.task.sample_chunk_rows is None else None
+    if settings is None:
+        print(run.task.write_samples(run.sample_chunks(args.n, args.seed, args.member), out))
+        return 0
+    samples, cost = run.sample_refined(args.n, settings, args.seed, args.member)
+    print(run.task.write_samples([samples], out))
+    _print_refinement(settings, cost)
+    return 0
+
+
+def _check_output(run_dir: str, out: Path, folder_form: bool) -> None:
+    """Refuse an --out the run's task does not write, from its config.toml alone."""
+    from gankit.store.rundir import RunFolder
+    from gankit.tasks import TASKS, Task
+
+    task_class: type[Task] = Task
+    try:
+        task_class = TASKS.get(RunFolder(run_dir).load_config().data.name)
+    except GankitError:
+        # An unreadable run folder: Run.load names the problem. A file name can still be judged
+        # (every task writes .npy or a table), a folder cannot (only image tasks write one).
+        if folder_form:
+            return
+    task_class.check_output(out, folder_form)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from gankit.api.run import Run
+    from gankit.metrics import METRICS
+    from gankit.store.rundir import jsonable
+
+    run = Run.load(args.run_dir, args.device)
+    settings = _refine_settings(args)
+    metrics = run.evaluate(args.n, general=not args.task_only, refine=settings, seed=args.seed)
+    if args.json:
+        print(json.dumps(jsonable({"step": run.trainer.step_count, **metrics}), indent=2))
+        return 0
+    members = run.trainer.members
+    print(f"{run.path} at step {run.trainer.step_count}" + (f", {members} members:" if members > 1 else ":"))
+    _print_metrics(metrics)
+    if settings is not None:
+        _print_refinement(settings, metrics)
+    if members > 1:
+        per_member = metrics["members"]
+        general = set(METRICS.names())
+        keys = [k for k in per_member if k.removesuffix("_floor") not in general and k != "diverged"]
+        print("  member " + " ".join(f"{k:>18}" for k in keys))
+        for i in range(members):
+            print(f"  {i:>6} " + " ".join(f"{per_member[k][i]:>18.4f}" for k in keys))
+    return 0
+
+
+def _refine_settings(args: argparse.Namespace) -> RefineSettings | None:
+    from gankit.evaluation.refine import RefineSettings
+
+    if args.refine is None:
+        return None
+    if args.gamma == "exact":
+        gamma = None
+    else:
+        try:
+            gamma = float(args.gamma)
+        except ValueError:
+            raise GankitError(f"--gamma must be a quantile in [0, 1] or 'exact', "
+                              f"got '{args.gamma}'") from None
+    return RefineSettings(method=args.refine, gamma_percentile=gamma, chain=args.chain,
+                          calibrate=args.calibrate)
+
+
+def _print_refinement(settings: RefineSettings, metrics: dict[str, Any]) -> None:
+    from gankit.evaluation.refine import describe
+
+    print(f"  refined by {describe(settings)}: acceptance rate {metrics['acceptance_rate']:.3f}, "
+          f"{metrics['g_passes_per_sample']:.1f} G and {metrics['d_passes_per_sample']:.1f} D passes "
+          "per sample")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from gankit.api.run import Run
+
+    for path in Run.load(args.run_dir, args.device).plot():
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from gankit.api.comparison import compare, grid_variants, parse_variant
+
+    variants = [parse_variant(text) for text in args.variant] + grid_variants(args.vary)
+    base = shortcut_overrides(data=args.data) + [parse_override(item) for item in args.set]
+    rows = compare(variants, args.out, preset=args.preset, base=base, seeds=args.seeds,
+                   seed=args.seed, steps=args.steps, seconds=args.seconds,
+                   overwrite=args.overwrite, progress=not args.quiet)
+    print((Path(args.out) / "comparison.md").read_text(), end="")
+    print(f"{len(rows)} configurations; table: {Path(args.out) / 'comparison.md'} (and .csv), "
+          f"figure: {Path(args.out) / 'comparison.png'}; each run's figures: "
+          f"{Path(args.out) / 'runs' / '*' / 'figures'}")
+    print(f"report: {Path(args.out) / 'report.html'}")
+    return 0
+
+
+def cmd_theory(args: argparse.Namespace) -> int:
+    from gankit.api.theory import run_theory
+
+    started = time.perf_counter()
+    result = run_theory(Path(args.out), quick=args.quick, progress=not args.quiet)
+    optimal, value, training = result["optimal_discriminator"], result["value_of_game"], result["training"]
+    elapsed = time.perf_counter() - started
+    print(f"theory experiments done in {elapsed:.1f} s; results in {Path(args.out) / 'theory.json'}")
+    for name, part in (("optimal discriminator", optimal), ("value of the game", value),
+                       ("training towards equilibrium", training)):
+        numbers = {k: v for k, v in part.items() if isinstance(v, float)}
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in list(numbers.items())[:3])
+        print(f"  {name:<30} {'target met' if part['met'] else 'TARGET MISSED'}: {shown}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from gankit.api.reporting import write_report
+
+    path = write_report(args.run_dirs, args.out, title=args.title, evaluate=not args.no_eval)
+    print(f"report of {len(args.run_dirs)} run(s): {path}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from gankit.store.runs import format_table, list_runs, runs_json
+
+    entries = list_runs(args.dir, sort=args.sort)
+    if args.json:
+        print(runs_json(entries))
+    elif not entries:
+        print(f"no runs under {args.dir}")
+    else:
+        print(format_table(entries, sort=args.sort))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": cmd_train, "compare": cmd_compare, "sample": cmd_sample, "eval": cmd_eval,
+    "plot": cmd_plot, "theory": cmd_theory, "report": cmd_report, "runs": cmd_runs}

@@ -123,13 +123,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _check_output(run_dir: str, out: Path, folder_form: bool) -> None:
-    """Refuse an --out the run's task does not write, from its config.toml alone."""
+    """Refuse an --out the run's task does not write, from its config.toml alone: only the
+    dataset's name is read, not validated, since validating builds the task (a table task
+    reads its whole file) and Run.load does that right after."""
+    from gankit.config import read_toml
     from gankit.store.rundir import RunFolder
     from gankit.tasks import TASKS, Task
 
     task_class: type[Task] = Task
     try:
-        task_class = TASKS.get(RunFolder(run_dir).load_config().data.name)
+        data = read_toml(RunFolder(run_dir).config_path).get("data", {})
+        task_class = TASKS.get(data.get("name", "") if isinstance(data, dict) else "")
     except GankitError:
         # An unreadable run folder: Run.load names the problem. A file name can still be judged
         # (every task writes .npy or a table), a folder cannot (only image tasks write one).

@@ -16,7 +16,7 @@ from gankit.config import Config, config_from_dict, shortcut_overrides
 from gankit.config.resolve import data_preset, resolve_config
 from gankit.core.atomic import atomic_write_text
 from gankit.core.errors import GankitError
-from gankit.session.distributed import Team, team_for
+from gankit.session.distributed import team_for
 from gankit.session.divergence import TrainingDiverged
 from gankit.session.loop import Interrupted, run_session
 from gankit.store.checkpoint import open_latest
@@ -137,7 +137,7 @@ def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figure
         folder.update_info(status="running", pid=os.getpid(), host=socket.gethostname(), started=_now(),
                            ended=None, reason=None)
     # Under torchrun a rank that loses another must outlive torchrun's SIGTERM to say so.
-    with team.reporting_loss() if isinstance(team, Team) else contextlib.nullcontext():
+    with team.reporting_loss():
         try:
             try:
                 run_session(trainer, folder, progress and team.writes, window, config, team)

@@ -4,6 +4,7 @@ out rows, average gradients and gather members. The step sees only this interfac
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -59,6 +60,11 @@ class Solo:
     def average_values(self, values: dict[str, list[float]]) -> dict[str, list[float]]:
         """Logged per-member numbers, averaged over data-parallel ranks (as they are otherwise)."""
         return values
+
+    def reporting_loss(self) -> contextlib.AbstractContextManager:
+        """Training, guarded so that losing another rank can still be reported: nothing to
+        lose in one process."""
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         pass

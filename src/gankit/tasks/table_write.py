@@ -3,12 +3,11 @@ one chunk whatever the number of rows, and the file appears only when complete."
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gankit.core.atomic import atomic_file
 from gankit.core.errors import GankitError
 
 if TYPE_CHECKING:  # pandas loads with the table, not with every task
@@ -28,28 +27,19 @@ def check_table_output(out: Path, folder_form: bool) -> None:
 
 def write_frames(chunks: Iterable[pd.DataFrame], out: Path, columns: Sequence[str]) -> int:
     """Write ``chunks`` to ``out`` (.csv or .tsv by its suffix) under one header, through a
-    temporary file renamed at the end; returns the number of rows written. Every chunk must have
-    exactly ``columns``, in that order: a chunk of another table would write a corrupt file."""
+    temporary file renamed at the end (:func:`gankit.core.atomic.atomic_file`); returns the
+    number of rows written. Every chunk must have exactly ``columns``, in that order: a chunk of
+    another table would write a corrupt file."""
     check_table_output(out, folder_form=False)
     sep = "\t" if out.suffix.lower() == ".tsv" else ","
     rows = 0
     try:
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    except OSError as exc:  # a folder we may not write in: say so before generating any row
-        raise GankitError(f"cannot write '{out}': {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with atomic_file(out, "w", encoding="utf-8", newline="") as handle:
             for k, frame in enumerate(chunks):
                 if [str(c) for c in frame.columns] != list(columns):
                     raise ValueError(f"chunk {k}'s columns are not the table's, in its order")
                 frame.to_csv(handle, sep=sep, index=False, header=k == 0)
                 rows += len(frame)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+    except OSError as exc:  # a folder we may not write in: refused before any row is generated
         raise GankitError(f"cannot write '{out}': {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return rows

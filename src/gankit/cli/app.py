@@ -14,6 +14,7 @@ from collections.abc import Sequence
 # ``gankit --help`` and a mistyped flag are answered at once.
 from gankit.cli.commands import COMMANDS
 from gankit.cli.parser import build_parser
+from gankit.cli.precheck import precheck
 from gankit.core.errors import GankitError
 
 __all__ = ["build_parser", "main"]
@@ -22,6 +23,7 @@ __all__ = ["build_parser", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        precheck(args)  # what the arguments alone show to be wrong, answered before torch loads
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:  # before training started or after it ended: nothing to save
         print("gankit: interrupted", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gankit.config.builtins import BUILTIN_NAMES
 from gankit.config.parse import nested, parse_value
 from gankit.core.errors import GankitError, did_you_mean
 
@@ -40,10 +41,10 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("noise_dim", ("model.noise_dim",), "size of G's noise input z", "model", "N"),
     Shortcut("g_hidden", ("model.g_hidden",), "G's hidden layer widths, e.g. 256,256", "model", "W,W"),
     Shortcut("d_hidden", ("model.d_hidden",), "D's hidden layer widths, e.g. 256,256", "model", "W,W"),
-    Shortcut("activation", ("model.activation",), "hidden activation: relu, leaky_relu, elu, ...",
-             "model", "NAME"),
-    Shortcut("loss", ("train.loss",), "objective: minimax, nonsaturating, least_squares, hinge, "
-             "wasserstein, wasserstein_gp", "training", "NAME"),
+    Shortcut("activation", ("model.activation",),
+             "hidden activation: " + ", ".join(BUILTIN_NAMES["activation"]), "model", "NAME"),
+    Shortcut("loss", ("train.loss",), "objective: " + ", ".join(BUILTIN_NAMES["objective"]),
+             "training", "NAME"),
     Shortcut("steps", ("train.steps",), "training iterations (with --resume: the new total)",
              "training", "N", resume_ok=True),
     Shortcut("batch_size", ("train.batch_size",), "real and fake samples per step", "training", "N"),
@@ -55,7 +56,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("ema", ("train.ema",), "decay of the generator's weight average (0 = off)", "training", "DECAY"),
     Shortcut("seed", ("seed",), "random seed of the run (of its first member)", "training", "S"),
     Shortcut("seeds", ("seeds",), "train this many independent members at once (seeds S, S+1, ...); "
-             "on 2 CPU cores this costs about as long as as many separate runs", "training", "N"),
+             "on 2 CPU cores this costs about as long as that many separate runs", "training", "N"),
     Shortcut("device", ("device",), "cpu, cuda or cuda:N", "training", "DEVICE"),
     Shortcut("threads", ("train.threads",), "torch CPU threads (default 1, fastest for small "
              "networks; 0 = torch's default)", "training", "N"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gankit.config.builtins import check_data_source
 from gankit.core.errors import GankitError
 from gankit.core.registry import Registry
 from gankit.tasks.base import Task, build_task
@@ -33,6 +34,7 @@ def data_source(source: str) -> tuple[str, dict[str, Any]]:
     (file or folder) given to the first task that accepts it, as ``data.path``."""
     if source in TASKS:
         return source, {}
+    check_data_source(source)
     for name in TASKS:
         if TASKS.get(name).accepts(source):
             return name, {"path": source}

@@ -116,7 +116,7 @@ def test_plot_redraws(run_dir, capsys):
     (["train", "--config", "/nonexistent.toml"], "does not exist"),
     (["train", "--resume", "/nonexistent-run"], "does not exist"),
     (["eval", "/nonexistent-run"], "does not exist"),
-    (["sample", "/nonexistent-run", "--out", "x.txt"], "must end in .npy or .csv"),
+    (["sample", "/nonexistent-run", "--out", "x.txt"], "run folder '/nonexistent-run' does not exist"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert main(argv) == 2

@@ -242,6 +242,76 @@ def test_sample_writes_pngs_and_figures_draw_grids(tmp_path, capsys):
     assert "CSV" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
 
 
+def test_sample_grid_draws_one_png_of_the_samples(tmp_path, capsys):
+    from PIL import Image
+
+    from gankit.api.run import Run
+
+    run = _digits(tmp_path / "r", 2)
+    grid = tmp_path / "grid.png"
+    assert main(["sample", str(tmp_path / "r"), "--grid", str(grid), "--n", "10", "--nrow", "4",
+                 "--seed", "1"]) == 0
+    assert f"wrote 10 images as one grid to {grid}" in capsys.readouterr().out
+    picture = np.asarray(Image.open(grid))
+    assert picture.shape == (3 * (8 + 2) + 2, 4 * (8 + 2) + 2)  # 3 rows of 4 8x8 digits, 2-pixel padding
+    images = run.sample(10, seed=1)
+    np.testing.assert_array_equal(picture[2:10, 2:10], images[0])
+    np.testing.assert_array_equal(picture[22:30, 12:20], images[9])  # row 3, column 2
+    assert main(["sample", str(tmp_path / "r"), "--grid", str(grid), "--seed", "1"]) == 0
+    assert np.asarray(Image.open(grid)).shape == (82, 82)  # 64 images by default, 8 per row
+    out = str(tmp_path / "png") + "/"  # --out and --grid together: the same samples in both
+    assert main(["sample", str(tmp_path / "r"), "--grid", str(grid), "--out", out, "--n", "5"]) == 0
+    first = np.asarray(Image.open(tmp_path / "png" / "000000.png"))
+    np.testing.assert_array_equal(np.asarray(Image.open(grid))[2:10, 2:10], first)
+    path = Run.load(tmp_path / "r").save_grid(tmp_path / "api.png", 6, nrow=3, seed=1)
+    assert np.asarray(Image.open(path)).shape == (22, 32)
+    capsys.readouterr()
+    assert main(["sample", str(tmp_path / "r"), "--grid", str(tmp_path / "g.jpg")]) == 2
+    assert "--grid must name a .png file, got 'g.jpg'" in capsys.readouterr().err
+
+
+def test_grid_is_refused_for_a_run_that_is_not_of_images(tmp_path, capsys):
+    folder = tmp_path / "ring_run"  # only its config.toml: the refusal comes before any loading
+    folder.mkdir()
+    (folder / "config.toml").write_text('[data]\nname = "ring"\n')
+    assert main(["sample", str(folder), "--grid", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert "--grid draws a picture of images, but this run's data ('ring') are not images" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "g.png").exists()
+    assert main(["sample", str(folder)]) == 2  # neither --out nor --grid
+    assert "--out FILE or DIR/" in capsys.readouterr().err
+    assert main(["sample", str(folder), "--out", str(tmp_path / "x.npy"), "--nrow", "4"]) == 2
+    assert "--nrow sets the images per row of --grid" in capsys.readouterr().err
+
+
+def test_out_without_a_slash_names_the_folder_form(tmp_path, capsys):
+    folder = tmp_path / "digits_run"
+    folder.mkdir()
+    (folder / "config.toml").write_text('[data]\nname = "digits"\n')
+    assert main(["sample", str(folder), "--out", str(tmp_path / "digits_noslash")]) == 2
+    err = capsys.readouterr().err
+    assert "--out must be DIR/ (a folder of PNG files) or FILE.npy, got 'digits_noslash'" in err
+    assert f"write '{tmp_path / 'digits_noslash'}/'" in err
+
+
+@pytest.mark.parametrize("suffix", [".bmp", ".webp"])
+def test_a_folder_of_bmp_or_webp_files_trains(tmp_path, suffix):
+    from PIL import Image, features
+
+    if suffix == ".webp" and not features.check("webp"):
+        pytest.skip("this Pillow was built without WebP support")
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    options = {"lossless": True} if suffix == ".webp" else {}
+    for i, image in enumerate(bars(70)):  # WebP keeps no grey mode: these come back as RGB
+        Image.fromarray(image).save(folder / f"{i:03d}{suffix}", **options)
+    run = gankit.train(data=str(folder) + "/", out=tmp_path / "r", steps=2, figures=False,
+                       set={**TINY, "data.size": 8, "data.holdout": 0.5})
+    assert run.config.data.name == "images" and run.summary["step"] == 2
+    assert run.task.shape == ((1, 8, 8) if suffix == ".bmp" else (3, 8, 8))
+    np.testing.assert_array_equal(run.task.images[:, 0], bars(70)[arrangement(70, 0.5)])
+
+
 def test_decode_clips_and_lays_out_channels_last():
     x = np.array([[[[-2.0, 0.0], [1.0, 3.0]]] * 3])  # one 3-channel 2x2 image
     out = decode_to_uint8(x)

@@ -88,6 +88,11 @@ def test_a_data_source_is_a_task_name_or_a_path_some_task_accepts(monkeypatch, t
     monkeypatch.setitem(TASKS._items, "dat", ReadsDat)
     assert data_source("ring") == ("ring", {})
     assert data_source("x/y.dat") == ("dat", {"path": "x/y.dat"})
-    with pytest.raises(GankitError, match="no dataset reads 'x/y.png'"):
+    with pytest.raises(GankitError, match="no such file: 'x/y.png'"):
         data_source("x/y.png")
+    (tmp_path / "y.png").write_bytes(b"not read by any dataset")
+    with pytest.raises(GankitError, match="no dataset reads"):
+        data_source(str(tmp_path / "y.png"))
+    with pytest.raises(GankitError, match="no such file: 'x/y.csv'"):
+        data_source("x/y.csv")  # a table file, named as missing before any reading
     assert data_source("rng") == ("rng", {})  # validation answers it with a did-you-mean

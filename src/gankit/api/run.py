@@ -22,13 +22,28 @@ if TYPE_CHECKING:
     from gankit.evaluation.refine import Refined, RefineSettings
     from gankit.tasks import Task
 
-__all__ = ["Run", "chunk_seed"]
+__all__ = ["Run", "check_grid", "chunk_seed"]
+
+GRID_IMAGES = 64  # images in Run.save_grid's picture unless told otherwise: 8 x 8
 
 
 def chunk_seed(seed: int | None, k: int) -> int | None:
     """Chunk ``k``'s noise seed: the seed itself for the first chunk, so that the first rows of
     a file equal ``Run.sample(n, seed)``; a distinct one for each later chunk."""
     return None if seed is None else seed + k * (1 << 32)
+
+
+def check_grid(task_class: type[Task], path: str | Path) -> None:
+    """Refuse a grid picture :meth:`Run.save_grid` would not draw, from the task's class alone
+    (before a run is loaded): a run whose samples are not images, or a file that is not a
+    .png in an existing folder."""
+    from gankit.tasks.images import ImageTask
+    from gankit.tasks.pixels import check_grid_file
+
+    if not issubclass(task_class, ImageTask):
+        raise GankitError(f"--grid draws a picture of images, but this run's data ('{task_class.name}') "
+                          "are not images; write its samples with --out instead")
+    check_grid_file(Path(path))
 
 
 class Run:
@@ -91,6 +106,23 @@ class Run:
             return
         for k, start in enumerate(range(0, n, rows)):
             yield self.sample(min(rows, n - start), chunk_seed(seed, k), member)
+
+    def save_grid(self, path: str | Path, n: int = GRID_IMAGES, nrow: int | None = None,
+                  seed: int | None = None, member: int = 0, refine: str | RefineSettings | None = None,
+                  images: Any = None) -> Path:
+        """``n`` generated images of one member as one PNG picture at ``path``: ``nrow`` images
+        per row (default ``ceil(sqrt(n))``, a square) with 2 pixels between them, laid out as
+        torchvision's ``save_image(nrow=...)`` does. ``images``: images already drawn with
+        :meth:`sample` (uint8, as it returns them) to draw instead of ``n`` fresh ones. Image
+        runs only (the digits, a folder or array of images)."""
+        from gankit.tasks.pixels import save_grid
+
+        path = Path(path)
+        check_grid(type(self.task), path)
+        if images is None:
+            images = self.sample(n, seed, member, refine)
+        save_grid(images, path, nrow)
+        return path
 
     def sample_refined(self, n: int, refine: str | RefineSettings, seed: int | None = None,
                        member: int = 0) -> tuple[Any, dict[str, float]]:

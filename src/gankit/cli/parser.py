@@ -139,12 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace runs already in DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    p = commands.add_parser("sample", parents=[common], help="write generated samples to a file")
+    p = commands.add_parser("sample", parents=[common],
+                            help="write generated samples to a file (image runs: PNG files or one grid)")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--n", type=_positive_int, default=1000, help="how many (default: %(default)s)")
-    p.add_argument("--out", required=True, metavar="FILE",
+    p.add_argument("--n", type=_positive_int, help="how many (default: 1000; 64 with --grid alone)")
+    p.add_argument("--out", metavar="FILE",
                    help="output file, .npy or .csv (with a header), or DIR/ for PNG files (image runs); "
                    "a table run writes .csv or .tsv with its own columns")
+    p.add_argument("--grid", metavar="FILE.png",
+                   help="image runs: the samples as one PNG picture, --nrow per row with 2 pixels "
+                   "between them (torchvision's save_image layout); with --out, the same samples")
+    p.add_argument("--nrow", type=_positive_int, metavar="N",
+                   help="images per row of --grid (default: ceil(sqrt(n)), a square)")
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
@@ -171,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
         "D* = p_r / (p_r + p_g), the value of the game -log 4 + 2 JSD, and training towards "
         "D = 1/2 with the minimax and non-saturating losses (docs/THEORY.md).")
     p.add_argument("--out", default="runs/theory", metavar="DIR", help="output folder (default: %(default)s)")
-    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds (for a first look)")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer steps, checked against looser targets measured for them; about 10 s "
+                   "(for a first look)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_watch_parsers(commands, common)
     return parser

@@ -1,5 +1,6 @@
-"""Image files in and out: the user's PNG/JPEG folders and .npy/.npz arrays read as uint8
-``[N, C, size, size]``, and generated images written as PNG files.
+"""Image files in and out: the user's image folders (every common raster format Pillow reads)
+and .npy/.npz arrays read as uint8 ``[N, C, size, size]``, and generated images written as PNG
+files.
 
 Apart from the tasks (:mod:`gankit.tasks.images`): file formats and the memory limit are their
 own subject, and none of it needs torch.
@@ -17,8 +18,20 @@ import numpy as np
 from gankit.core.errors import GankitError
 
 MAX_BYTES = 2 << 30  # images held in memory as uint8: 2 GiB, e.g. 700,000 RGB images of 32x32
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# The raster formats Pillow opens, by file name. Left out though Pillow knows them: formats that
+# hold other things more often than pictures in a data folder (.h5, .fits, .grib, .pdf, .eps
+# (Ghostscript), .mpg, .psd layers), and Pillow's rarer ones (.ico, .dds, .xbm, ...). WebP, AVIF
+# and JPEG 2000 need Pillow built with their libraries (PIL.features); without one, such files are
+# named as unreadable, with the missing feature.
+IMAGE_SUFFIXES = (".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".dib", ".gif", ".webp",
+                  ".tif", ".tiff", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".qoi", ".avif", ".jp2",
+                  ".j2k", ".pcx", ".sgi")
 ARRAY_SUFFIXES = (".npy", ".npz")
+FEATURES = {".webp": "webp", ".avif": "avif", ".jp2": "jpg_2000", ".j2k": "jpg_2000"}
+NAMED = 5  # unreadable files named in a message; the rest are counted
+GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+WIDE_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}  # more than 8 bits per pixel
+ALPHA_MODES = {"LA", "La", "RGBA", "RGBa", "PA"}
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -63,41 +76,102 @@ def _check_memory(count: int, channels: int, size: int) -> None:
                           "use a smaller data.size or fewer images")
 
 
+def is_grey(image: Any) -> bool:
+    """Whether an opened image holds grey levels only: from its mode, and for a palette image
+    from the palette entries its pixels use (which decodes it)."""
+    if image.mode in GREY_MODES:
+        return True
+    if image.mode not in ("P", "PA"):
+        return False
+    palette = image.getpalette("RGB")
+    if not palette:
+        return False
+    indices = np.asarray(image)
+    used = np.unique(indices[..., 0] if image.mode == "PA" else indices)
+    colours = np.asarray(palette, np.int64).reshape(-1, 3)[used[used < len(palette) // 3]]
+    return bool(np.all(colours == colours[:, :1]))
+
+
+def as_mode(image: Any, mode: str) -> Any:
+    """An opened image (its first frame) in ``mode``, "L" or "RGB", with pixels as it shows.
+
+    - 16-bit and 32-bit integer images ("I;16", "I": 16-bit PNG, TIFF, PGM) hold 0..65535 and
+      are scaled by 255/65535: Pillow's own convert clips them at 255, all but black turning
+      white. Float images ("F") are taken as 0..1.
+    - Palette images ("P") become their palette's colours (or grey levels, for mode "L").
+    - Transparency is composited on white, as a viewer shows it on a page: dropping alpha would
+      bring out whatever colour transparent pixels happen to store (often black, sometimes
+      leftovers of editing), which depends on the program that saved the file, not the picture.
+    - CMYK, YCbCr and the rest go through Pillow's convert.
+    """
+    from PIL import Image
+
+    if image.mode in WIDE_MODES:
+        values = np.asarray(image, np.float64) / (1.0 if image.mode == "F" else 65535.0)
+        image = Image.fromarray(np.rint(np.clip(values, 0, 1) * 255).astype(np.uint8))
+    elif image.mode in ("P", "PA") and (image.mode == "PA" or "transparency" in image.info):
+        image = image.convert("RGBA")  # the palette's colours, its transparent entry as alpha
+    if image.mode in ALPHA_MODES:
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return image.convert(mode)
+
+
+def _named(paths: list[Path], folder: Path) -> str:
+    """The first :data:`NAMED` paths relative to ``folder``, then how many more."""
+    shown = ", ".join(f"'{p.relative_to(folder)}'" for p in paths[:NAMED])
+    more = f" and {len(paths) - NAMED} more" if len(paths) > NAMED else ""
+    return shown + more
+
+
+def _missing_support(paths: list[Path]) -> str:
+    """A hint when some of ``paths`` are in a format this Pillow was built without."""
+    from PIL import features
+
+    missing = sorted({FEATURES[p.suffix.lower()] for p in paths if p.suffix.lower() in FEATURES}
+                     - {name for name in set(FEATURES.values()) if features.check(name)})
+    return f" (this Pillow cannot read {', '.join(missing)}: PIL.features.check)" if missing else ""
+
+
 def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
-    """Every PNG/JPEG under ``folder`` (recursively, in sorted path order) as uint8
-    ``[N, C, size, size]``. Images of any size are resized and centre-cropped, one at a time
-    (only the small results are kept); files that cannot be decoded are skipped with one line
-    on stderr; ``channels`` 0 means 1 when every image is grayscale, else 3."""
+    """Every image file under ``folder`` (:data:`IMAGE_SUFFIXES`, recursively, in sorted path
+    order; an animation's first frame) as uint8 ``[N, C, size, size]``, its pixels as
+    :func:`as_mode` says. Images of any size are resized and centre-cropped, one at a time
+    (only the small results are kept); files that cannot be decoded are skipped, named on
+    stderr; ``channels`` 0 means 1 when every image is grayscale, else 3."""
     from PIL import Image, UnidentifiedImageError
 
+    unreadable = (UnidentifiedImageError, OSError, ValueError, SyntaxError)  # SyntaxError: bad headers
     files = _image_files(folder)
     if not files:
-        raise GankitError(f"no PNG or JPEG files under '{folder}'")
+        raise GankitError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) under '{folder}'")
     if channels == 0:
-        modes = set()
+        channels = 1
         for path in files:
             try:
-                with Image.open(path) as image:  # reads the header only
-                    modes.add(image.mode)
-            except (UnidentifiedImageError, OSError, ValueError):
+                with Image.open(path) as image:  # reads the header only, or a palette's pixels
+                    if not is_grey(image):
+                        channels = 3
+                        break
+            except unreadable:
                 pass
-        channels = 1 if modes <= {"1", "L", "LA", "I", "I;16"} else 3
     _check_memory(len(files), channels, size)
     mode = "L" if channels == 1 else "RGB"
     fitted, skipped = [], []
     for path in files:
         try:
             with Image.open(path) as image:
-                pixels = _fit(image.convert(mode), size)
-        except (UnidentifiedImageError, OSError, ValueError):
+                pixels = _fit(as_mode(image, mode), size)
+        except unreadable:
             skipped.append(path)
             continue
         fitted.append(pixels[None] if channels == 1 else np.moveaxis(pixels, -1, 0))
-    if skipped:
-        print(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}', e.g. "
-              f"'{skipped[0]}'", file=sys.stderr)
     if not fitted:
-        raise GankitError(f"none of the {len(files)} image files under '{folder}' could be read")
+        raise GankitError(f"none of the {len(files)} image files under '{folder}' could be read: "
+                          f"{_named(skipped, folder)}{_missing_support(skipped)}")
+    if skipped:
+        print(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}': "
+              f"{_named(skipped, folder)}{_missing_support(skipped)}", file=sys.stderr)
     return np.stack(fitted)
 
 

@@ -114,9 +114,14 @@ class ImageTask(Task):
         """Besides a .npy file, ``DIR/``: one PNG file per image. Not a .csv: a table of pixels
         would lose the images' shape."""
         if not folder_form:
-            super().check_output(out, folder_form)
             if out.suffix == ".csv":
                 raise GankitError(NO_CSV)
+            if out.suffix != ".npy":
+                hint = (f"; for one picture of them all: --grid {out}" if out.suffix.lower() == ".png"
+                        else f"; for a folder of PNG files, write '{out}/'")
+                raise GankitError(f"--out must be DIR/ (a folder of PNG files) or FILE.npy, "
+                                  f"got '{out.name}'{hint}")
+            super().check_output(out, folder_form)
             return
         if out.exists() and not out.is_dir():
             raise GankitError(f"cannot write PNG files into '{out}': it is not a folder")
@@ -317,14 +322,15 @@ class Digits(ImageTask):
 
 
 # ---------------------------------------------------------------------------------------------
-# The user's own images: a folder of PNG/JPEG files, or an array in a .npy/.npz file.
+# The user's own images: a folder of image files, or an array in a .npy/.npz file.
 
 _LOADED: dict[tuple[Any, ...], np.ndarray] = {}  # one load per process: configs build tasks often
 
 
 @dataclass
 class ImageFolder(ImageTask):
-    """The user's images: ``--data DIR/`` (PNG/JPEG files, recursively) or ``--data FILE.npy``
+    """The user's images: ``--data DIR/`` (image files of any format in
+    :data:`~gankit.tasks.image_io.IMAGE_SUFFIXES`, recursively) or ``--data FILE.npy``
     / ``FILE.npz`` (an ``[N, H, W]`` or ``[N, H, W, C]`` array). ``size``: the square size
     every image is resized and centre-cropped to; ``channels``: 1 (grayscale), 3 (RGB) or 0
     (from the data: 1 when every image is grayscale)."""
@@ -353,7 +359,8 @@ class ImageFolder(ImageTask):
 
     def __post_init__(self) -> None:
         if not self.path:
-            raise GankitError("dataset 'images' reads data.path: --data DIR/ (PNG/JPEG files) or "
+            raise GankitError("dataset 'images' reads data.path: --data DIR/ (PNG, JPEG, BMP, WebP, TIFF, "
+                              "GIF, ... files) or "
                               "--data FILE.npy|FILE.npz (an [N, H, W] or [N, H, W, C] array)")
         _check_size(self.size)
         if self.channels not in (0, 1, 3):

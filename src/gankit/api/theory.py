@@ -37,6 +37,11 @@ REGION_FRACTION = 0.01  # D is compared with D* where p_r + p_g exceeds this fra
 GRID_POINTS = 20001
 LOSSES = ("minimax", "nonsaturating")
 TARGETS = {"d_mean_abs_error": 0.02, "value_gap": 0.02, "d_equilibrium": 0.05}
+# The quick run's looser targets: twice the worst value QUICK reached over seeds 0-9, rounded up
+# to a multiple of 0.01 (0.024, 0.0135, 0.079; docs/THEORY.md, "The quick mode"). They stay far
+# from what no training would give: an untrained D is 0.32-0.38 from D*, and the GANs' mean D
+# goes 0.32-0.39 away from 1/2 before it comes back.
+QUICK_TARGETS = {"d_mean_abs_error": 0.05, "value_gap": 0.03, "d_equilibrium": 0.16}
 
 # The fixed generator of experiments 1 and 2: one Gaussian overlapping both modes of p_r.
 P_G = Mixture1D(means=0.5, stds=1.2, weights=1.0)
@@ -54,7 +59,7 @@ GAN_OVERRIDES: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Settings:
-    """Sizes of the three experiments; ``QUICK`` shrinks them to seconds for tests."""
+    """Sizes of the three experiments; ``QUICK`` shrinks them for a first look and the tests."""
 
     d_hidden: tuple[int, ...] = (64, 64)
     d_activation: str = "silu"  # D* is smooth; a smooth D fits it with fewer units than ReLU
@@ -71,7 +76,7 @@ class Settings:
 
 DEFAULT = Settings()
 QUICK = Settings(d_batch=512, fit_steps=300, refit_steps=60, sequence=(0.0, 0.5, 1.0),
-                 mc_samples=1 << 14, gan_steps=100, probes=8, probe_samples=2048)
+                 mc_samples=1 << 16, gan_steps=600, probes=12, probe_samples=2048)
 
 
 # --- the closed forms ------------------------------------------------------------------------
@@ -175,8 +180,14 @@ def _law(law: Mixture1D) -> dict[str, list[float]]:
     return {"means": list(law.means), "stds": list(law.stds), "weights": list(law.weights)}
 
 
-def optimal_d_experiment(settings: Settings, p_r: Mixture1D, figure: Path,
-                         progress: bool) -> tuple[dict[str, Any], Discriminator]:
+def _check(quantity: str, value: float, key: str, targets: dict[str, float]) -> dict[str, Any]:
+    """One experiment's check: ``value`` against ``targets[key]``, the full run's target beside it."""
+    return {"check": quantity, "value": value, "target": targets[key], "full_target": TARGETS[key],
+            "met": value < targets[key]}
+
+
+def optimal_d_experiment(settings: Settings, p_r: Mixture1D, figure: Path, progress: bool,
+                         targets: dict[str, float] = TARGETS) -> tuple[dict[str, Any], Discriminator]:
     """Experiment 1: train D alone against the fixed P_G and compare it with D* (Proposition 1)."""
     x = common_grid(p_r, P_G)
     disc = make_discriminator(settings, SEED)
@@ -198,14 +209,13 @@ def optimal_d_experiment(settings: Settings, p_r: Mixture1D, figure: Path,
         "batch": settings.d_batch,
         **after,
         "untrained_mean_abs_error": before["mean_abs_error"],
-        "target": TARGETS["d_mean_abs_error"],
-        "met": after["mean_abs_error"] < TARGETS["d_mean_abs_error"],
+        **_check("mean |D - D*| in the region", after["mean_abs_error"], "d_mean_abs_error", targets),
     }
     return result, disc
 
 
 def value_experiment(settings: Settings, p_r: Mixture1D, disc: Discriminator, figure: Path,
-                     progress: bool) -> dict[str, Any]:
+                     progress: bool, targets: dict[str, float] = TARGETS) -> dict[str, Any]:
     """Experiment 2: for p_g moving towards p_r, the trained D's V against Theorem 1's C(G)."""
     rng = torch.Generator().manual_seed(SEED + 2)
     x = common_grid(p_r, P_G)
@@ -225,12 +235,11 @@ def value_experiment(settings: Settings, p_r: Mixture1D, disc: Discriminator, fi
     result: dict[str, Any] = {key: [row[key] for row in rows] for key in rows[0]}
     max_gap = max(abs(gap) for gap in result["gap"])
     result.update({"mc_samples": settings.mc_samples, "refit_steps": settings.refit_steps,
-                   "max_abs_gap": max_gap, "target": TARGETS["value_gap"],
-                   "met": max_gap < TARGETS["value_gap"]})
+                   "max_abs_gap": max_gap, **_check("max |C(G) - V|", max_gap, "value_gap", targets)})
     fine_t = np.linspace(0, 1, 101)  # the figure draws C(G) along the whole path
     curve = [game_value(jsd(dens_r, interpolate(P_G, p_r, t).density(x), x)) for t in fine_t]
     dens_g = [interpolate(P_G, p_r, t).density(x) for t in result["t"]]
-    draw.plot_value(figure, x, dens_r, dens_g, (fine_t, curve), result, -LOG4, TARGETS["value_gap"])
+    draw.plot_value(figure, x, dens_r, dens_g, (fine_t, curve), result, -LOG4, result["target"])
     return result
 
 
@@ -281,7 +290,8 @@ def saturation(curves: dict[str, list[float]]) -> dict[str, float]:
             "grad_nonsaturating": ns, "ratio": ns / mm}
 
 
-def training_experiment(settings: Settings, figures: tuple[Path, Path], progress: bool) -> dict[str, Any]:
+def training_experiment(settings: Settings, figures: tuple[Path, Path], progress: bool,
+                        targets: dict[str, float] = TARGETS) -> dict[str, Any]:
     """Experiment 3: gankit's own loop on mixture1d, both generator losses, probed between steps."""
     steps = settings.gan_steps
     probe_at = np.unique(np.geomspace(1, steps, settings.probes).round().astype(int)).tolist()
@@ -317,8 +327,7 @@ def training_experiment(settings: Settings, figures: tuple[Path, Path], progress
         "jsd_floor": (JSD_BINS + 1) / (8 * settings.probe_samples),  # a perfect sample's binned JSD
         **{loss: {key: runs[loss][key] for key in ("final", "saturation", "curves")} for loss in LOSSES},
         "max_abs_d_minus_half": worst,
-        "target": TARGETS["d_equilibrium"],
-        "met": worst < TARGETS["d_equilibrium"],
+        **_check("max |mean D - 1/2|, end of training", worst, "d_equilibrium", targets),
     }
 
 
@@ -335,21 +344,26 @@ def _one_thread() -> Iterator[None]:
 
 
 def run_theory(out_dir: Path, quick: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Run the three experiments, write their figures and ``theory.json`` into ``out_dir``."""
+    """Run the three experiments, write their figures and ``theory.json`` into ``out_dir``.
+
+    ``quick``: the ``QUICK`` sizes, checked against ``QUICK_TARGETS``, looser than the full run's
+    ``TARGETS`` (each result holds both: ``target``, the one checked, and ``full_target``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    settings = QUICK if quick else DEFAULT
+    settings, targets = (QUICK, QUICK_TARGETS) if quick else (DEFAULT, TARGETS)
     p_r = Mixture1D()
     names = ["optimal_discriminator.png", "value_of_game.png", "training.png", "training_densities.png"]
     paths = [out_dir / name for name in names]
     with _one_thread():
-        optimal, disc = optimal_d_experiment(settings, p_r, paths[0], progress)
-        value = value_experiment(settings, p_r, disc, paths[1], progress)
-        training = training_experiment(settings, (paths[2], paths[3]), progress)
+        optimal, disc = optimal_d_experiment(settings, p_r, paths[0], progress, targets)
+        value = value_experiment(settings, p_r, disc, paths[1], progress, targets)
+        training = training_experiment(settings, (paths[2], paths[3]), progress, targets)
     result = {
         "reference": "Goodfellow et al. 2014, sec. 4.1: Proposition 1 and Theorem 1",
         "quick": quick,
         "settings": asdict(settings),
+        "targets": targets,
+        "full_targets": TARGETS,
         "p_r": _law(p_r),
         "optimal_discriminator": optimal,
         "value_of_game": value,

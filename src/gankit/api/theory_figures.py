@@ -135,8 +135,10 @@ def plot_training_densities(path: Path, runs: dict[str, Any]) -> None:
         task = runs[loss]["task"]
         grid = plot_grid(task)
         for ax, snap in zip(axes[row], runs[loss]["snapshots"]):
-            ax.hist(np.clip(snap["fake"], grid[0], grid[-1]), bins=60, range=(grid[0], grid[-1]),
-                    density=True, color="tab:red", alpha=0.5, label="p_g (histogram)")
+            # np.histogram and one filled outline: ax.hist would draw 60 bars per panel, slowly
+            counts, edges = np.histogram(np.clip(snap["fake"], grid[0], grid[-1]), bins=60,
+                                         range=(grid[0], grid[-1]), density=True)
+            ax.stairs(counts, edges, fill=True, color="tab:red", alpha=0.5, label="p_g (histogram)")
             ax.plot(grid, task.density(grid), c="tab:blue", lw=1.5, label="p_r")
             ax.plot(grid, snap["d"], c="k", lw=1, ls="--", label="D(x)")
             ax.set_ylim(0, 1.2)

@@ -108,3 +108,79 @@ def test_gif_frames_drawn_over_kept_axes_equal_frames_drawn_whole(curve_run):
         canvas.draw()
         whole = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
         assert np.abs(np.asarray(frame).astype(int) - whole).mean() < 0.01  # antialiasing at most
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every figure saved, by file name (and still written)."""
+    figures: dict[str, Figure] = {}
+    save = Figure.savefig
+
+    def recording(fig, path, *args, **kwargs):
+        figures[getattr(path, "name", "buffer")] = fig
+        return save(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", recording)
+    return figures
+
+
+def _with_rows(curve_run, tmp_path, change):
+    """A copy of the run whose metrics.jsonl rows went through ``change``."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(curve_run, run)
+    shutil.rmtree(run / "figures", ignore_errors=True)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in change(rows)))
+    return run
+
+
+def test_plot_draws_a_floor_as_a_dashed_line_on_its_metric_not_as_a_panel(curve_run, tmp_path, drawn):
+    def floors(rows):
+        return [{**r, "a_w1_floor": 0.05} if "a_w1" in r else r for r in rows]
+
+    run = _with_rows(curve_run, tmp_path, floors)
+    assert main(["plot", str(run)]) == 0
+    assert (run / "figures" / "curves.png").stat().st_size > 10_000
+    axes = {ax.get_title(): ax for ax in drawn["curves.png"].axes}
+    assert "a_w1_floor" not in axes
+    dashed = [line for line in axes["a_w1"].lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and set(dashed[0].get_ydata()) == {0.05} and "floor" in dashed[0].get_label()
+
+
+def test_plot_of_a_run_evaluated_once_lists_its_metrics_in_one_panel(curve_run, tmp_path, drawn):
+    def last_evaluation_only(rows):
+        keep = {"step", "d_loss", "g_loss", "d_real", "d_fake", "elapsed_s"}
+        return [r if r is rows[-1] else {k: v for k, v in r.items() if k in keep} for r in rows]
+
+    run = _with_rows(curve_run, tmp_path, last_evaluation_only)
+    assert main(["plot", str(run)]) == 0
+    fig = drawn["curves.png"]
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == \
+        ["losses", "discriminator output", "evaluation at step 30"]
+    summary = json.loads((run / "summary.json").read_text())
+    assert f"{summary['a_w1']:.4g}" in fig.axes[2].texts[0].get_text()
+
+
+def test_table_columns_use_a_log_axis_for_heavy_tails_and_label_categories_by_value(tmp_path, drawn):
+    import numpy as np
+    import pandas as pd
+
+    from gankit.tasks import make_task
+
+    rng = np.random.default_rng(0)
+    states = [f"state_{i:02d}" for i in range(60)]
+    pd.DataFrame({"normal": rng.normal(50, 10, 1500), "income": rng.lognormal(10, 1.2, 1500).round(2),
+                  "balance": rng.standard_t(3, 1500) * 1000, "state": rng.choice(states, 1500)}
+                 ).to_csv(tmp_path / "t.csv", index=False)
+    task = make_task("table", {"path": str(tmp_path / "t.csv")})
+    written = task.extra_figures(task.data.train_rows[:600], tmp_path)
+    assert [p.name for p in written] == ["columns.png", "correlations.png", "projection.png"]
+    assert all(p.stat().st_size > 5_000 for p in written)
+    axes = {ax.get_title(): ax for ax in drawn["columns.png"].axes}
+    assert axes["normal (numeric)"].get_xscale() == "linear"
+    assert axes["income (numeric, log axis)"].get_xscale() == "log"
+    assert axes["balance (numeric, symlog axis)"].get_xscale() == "symlog"
+    labels = [t.get_text() for t in axes["state (categorical)"].get_xticklabels()]
+    assert 10 <= len(labels) <= 20 and set(labels) <= set(states) and labels[0] == "state_00"

@@ -105,3 +105,39 @@ def test_a_headless_browser_decodes_every_image_and_logs_no_error(runs, tmp_path
     shot = tmp_path / "report.png"
     _chromium("--window-size=1280,2000", f"--screenshot={shot}", out.as_uri(), tmp_path=tmp_path)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000, shot
+
+
+def test_the_report_draws_floors_on_their_metrics_panels_from_the_log(runs, tmp_path, monkeypatch):
+    """The page's curves are drawn from metrics.jsonl, whatever curves.png the folder holds: a
+    NAME_floor is never a panel of its own; here a_w1 is evaluated once (20 steps), so it is
+    listed with its floor, and after a second evaluation it is a curve with the floor dashed."""
+    import json
+
+    from matplotlib.figure import Figure
+
+    root, plain, _ = runs
+    run = tmp_path / "run"
+    shutil.copytree(plain.path, run)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = [{**r, "a_w1_floor": 0.05} if "a_w1" in r else r for r in rows]
+    assert sum("a_w1" in r for r in rows) == 1
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    drawn, save = [], Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (drawn.append(fig), save(fig, *a, **k)))
+    out = write_report(run, tmp_path / "r.html", evaluate=False)
+    assert len(drawn) == 1
+    axes = {ax.get_title(): ax for ax in drawn[0].axes}
+    assert not [t for t in axes if t.endswith("_floor")]
+    table = axes[f"evaluation at step {rows[-1]['step']}"].texts[0].get_text()
+    assert [line.split() for line in table.splitlines() if line.startswith("a_w1")] == \
+        [["a_w1", f"{rows[-1]['a_w1']:.4g}", "0.05"]]
+    text = out.read_text()
+    assert "dashed line is the metric&#x27;s noise floor" in text
+    assert len(_Page(text).images) == len(list((run / "figures").iterdir()))  # curves once, all others once
+    # a second evaluation makes a_w1 a curve, its floor a dashed line on its panel
+    rows.insert(-1, {**rows[-1], "step": rows[-1]["step"] - 1, "a_w1": rows[-1]["a_w1"] * 2})
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_report(run, tmp_path / "r.html", evaluate=False)
+    axes = {ax.get_title(): ax for ax in drawn[-1].axes}
+    assert not [t for t in axes if t.endswith("_floor")]
+    assert [line.get_linestyle() for line in axes["a_w1"].lines if "floor" in line.get_label()] == ["--"]

@@ -2,10 +2,12 @@
 
 Everything is inside the file: figures and GIFs as base64 data URIs, the style sheet inline, no
 script or font from the network. The page holds, for each run, its status, its final metrics
-beside their noise floors (the ``*_floor`` keys the evaluation writes), the training curves,
-every figure of its ``figures/`` folder and its config; for several runs, first a table of the
-settings that differ between them and of their metrics. Every piece of text from the run
-folders is escaped, so a run name or a config string cannot change the page.
+beside their noise floors (the ``*_floor`` keys the evaluation writes), the training curves
+(drawn from ``metrics.jsonl`` by :mod:`gankit.evaluation.curves`: a floor is a dashed line on
+its metric's panel, never a panel of its own), every figure of its ``figures/`` folder and its
+config; for several runs, first a table of the settings that differ between them and of their
+metrics. Every piece of text from the run folders is escaped, so a run name or a config string
+cannot change the page.
 """
 
 from __future__ import annotations
@@ -157,13 +159,13 @@ class RunPage:
                       else len(FIGURE_ORDER))
 
     def curves(self, scratch: Path) -> Path | None:
-        """The run's training curves: its own figure, or drawn now from metrics.jsonl."""
-        drawn = self.folder.figures / "curves.png"
-        if drawn.exists():
-            return drawn
+        """The run's training curves, drawn now from metrics.jsonl (the record: a curves.png of
+        an older gankit, or of the run before it was resumed, may differ); its own curves.png
+        where the log is empty."""
         if not self.rows:
-            return None
-        from gankit.evaluation.figures import save_training_curves
+            drawn = self.folder.figures / "curves.png"
+            return drawn if drawn.exists() else None
+        from gankit.evaluation.curves import save_training_curves
 
         return save_training_curves(self.rows, scratch / f"{id(self)}-curves.png")
 
@@ -175,7 +177,7 @@ def _status_line(page: RunPage) -> str:
     e = page.entry
     planned = e.planned_steps if e.planned_steps else f"{e.max_seconds:g} s budget"
     parts = [f'<span class="status {_esc(e.status)}">{_esc(e.status)}</span>',
-             f"task <b>{_esc(e.task or '?')}</b>", f"preset <b>{_esc(e.preset or '?')}</b>",
+             f"task <b>{_esc(e.task_label or '?')}</b>", f"preset <b>{_esc(e.preset or '?')}</b>",
              f"step {e.step} of {_esc(planned)}"]
     if e.members > 1:
         parts.append(f"{e.members} members ({e.diverged_members} diverged)")
@@ -251,7 +253,9 @@ def _run_section(page: RunPage, scratch: Path) -> str:
              f'<p class="note">{_esc(page.folder.path)}</p>', "<h3>Final metrics</h3>", _metrics_table(page)]
     curves = page.curves(scratch)
     if curves is not None:
-        parts += ["<h3>Training curves</h3>", _image(curves, "losses, mean D outputs and metrics by step")]
+        parts += ["<h3>Training curves</h3>",
+                  _image(curves, "losses, mean D outputs and metrics by step; a dashed line is the metric's "
+                                 "noise floor; metrics evaluated once or constant are listed by value")]
     figures = page.figures()
     if figures:
         parts.append("<h3>Figures</h3>")

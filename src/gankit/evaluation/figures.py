@@ -1,6 +1,7 @@
 """Figures of a run: the seed's picture at intervals, an animated GIF, curves of losses and
-metrics, and the task's own figures. Everything is drawn from the run folder's logs, so
-``gankit plot`` can redraw it at any time, also after a crash.
+metrics (laid out by :mod:`gankit.evaluation.curves`), and the task's own figures. Everything
+is drawn from the run folder's logs, so ``gankit plot`` can redraw it at any time, also after
+a crash.
 
 A number printed on a figure is the number in ``summary.json`` (the evaluation of the run),
 and the task's histograms draw that evaluation's own sample (``Trainer.evaluation_samples``):
@@ -20,12 +21,11 @@ import numpy as np
 
 from gankit.core.errors import GankitError
 from gankit.core.memberstats import MemberMetrics
+from gankit.evaluation.curves import save_training_curves
 from gankit.tasks import Task
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-TRAINING_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "elapsed_s", "step")
 
 
 def _figure(**kwargs: Any) -> Figure:
@@ -135,51 +135,6 @@ def save_gif(task: Task, snapshots: Sequence[dict[str, Any]], path: Path, ms_per
     frames = [f.convert("P", palette=Image.Palette.ADAPTIVE) for f in gif_frames(task, snapshots)]
     durations = [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * 4]  # linger on the end
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return path
-
-
-def save_training_curves(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Losses, mean D outputs and every evaluated metric against the step."""
-    metric_keys = sorted(k for k in set().union(*rows) if k not in TRAINING_KEYS
-                         and any(isinstance(r.get(k), (int, float)) for r in rows))
-    records = [(r["step"], MemberMetrics.from_row(r)) for r in rows]
-    population = records[-1][1].members > 1
-    panels = 2 + len(metric_keys)
-    cols = 3
-    fig = _figure(figsize=(4.2 * cols, 3.0 * -(-panels // cols)))
-    axes = np.atleast_1d(fig.subplots(-(-panels // cols), cols)).ravel()
-
-    def series(key: str) -> tuple[list[int], list[float]]:
-        pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
-        return [p[0] for p in pts], [p[1] for p in pts]
-
-    for key in ("d_loss", "g_loss"):
-        axes[0].plot(*series(key), label=key)
-    axes[0].set_title("losses")
-    axes[0].legend(fontsize=8)
-    for key in ("d_real", "d_fake"):
-        axes[1].plot(*series(key), label=f"mean D on {key[2:]} batch")
-    axes[1].axhline(0.5, c="k", ls=":", lw=1, label="1/2 (equilibrium)")
-    axes[1].set_ylim(0, 1)
-    axes[1].set_title("discriminator output")
-    axes[1].legend(fontsize=8)
-    for ax, key in zip(axes[2:], metric_keys):
-        steps, values = series(key)
-        ax.plot(steps, values, marker=".", label="median over members" if population else None)
-        if population:
-            band = [(step, record.spread(key)) for step, record in records if key in record.values]
-            ax.fill_between([b[0] for b in band], [b[1].q1 for b in band], [b[1].q3 for b in band],
-                            alpha=0.25, label="interquartile range")
-            ax.legend(fontsize=7)
-        if values and min(values) > 0 and max(values) / min(values) > 20:
-            ax.set_yscale("log")
-        ax.set_title(key)
-    for ax in axes[panels:]:
-        ax.axis("off")
-    for ax in axes[:panels]:
-        ax.set_xlabel("step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
     return path
 
 

@@ -1,8 +1,16 @@
 """Figures of a table run: each column real vs generated, the correlation matrices side by side
-with their difference, and a PCA projection of whole rows. Real means the held-out rows."""
+with their difference, and a PCA projection of whole rows. Real means the held-out rows.
+
+In ``columns.png`` a heavy-tailed number column (:func:`axis_scale`) is drawn on a log axis, or
+a symlog axis where it holds values <= 0, with bins of equal width on that axis; a category
+column's bars are labelled by their values (:func:`category_ticks`), at most ``MAX_LABELS`` of
+them.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +23,73 @@ if TYPE_CHECKING:
 
 MAX_PANELS = 24  # columns drawn in columns.png; wider tables show their first ones
 REAL, FAKE = "#0066ff", "tab:red"
+BINS = 30
+# A histogram's axis spans the column's range; when that is more than HEAVY_TAIL times as wide as
+# the central 90% of the values (5th to 95th percentile), nine rows in ten fall in at most 30/4
+# of the 30 bins and the tail's bins are empty-looking slivers: the shape is lost on a linear
+# axis. Measured on 2000 values (the figure's sample), a normal column gives about 2 (1% of seeds
+# above 2.5), an exponential 2.7 (1% above 4.3), a lognormal of sigma 1 about 6 (10% below 4.3),
+# Student's t with 3 degrees of freedom 7. The ratio reads quantiles and the range only, so it
+# needs no threshold on moments that one outlier can move without changing the picture.
+HEAVY_TAIL = 4.0
+MAX_LABELS = 20  # category labels on one panel; more categories label every k-th bar
+LABEL_CHARS = 12
+
+
+def axis_scale(values: np.ndarray, low: float | None = None,
+               high: float | None = None) -> tuple[str, dict[str, float]]:
+    """The x scale of a number column's histogram, and its keywords for ``set_xscale``:
+    ``linear`` unless the column is heavy-tailed (see ``HEAVY_TAIL``), then ``log`` where every
+    value is positive, else ``symlog``, linear within the median magnitude of the non-zero values.
+
+    ``values`` are the column's real values (missing ones are ignored); ``low``/``high`` the
+    axis' range, the values' own range by default.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return "linear", {}
+    low = float(x.min()) if low is None else min(low, float(x.min()))
+    high = float(x.max()) if high is None else max(high, float(x.max()))
+    p5, p95 = np.percentile(x, [5, 95])
+    if high <= low or high - low <= HEAVY_TAIL * (p95 - p5):
+        return "linear", {}
+    if low > 0:
+        return "log", {}
+    nonzero = np.abs(x[x != 0])
+    return "symlog", {"linthresh": float(np.median(nonzero)) if nonzero.size else 1.0}
+
+
+def _bins(ax: Any, low: float, high: float) -> np.ndarray:
+    """BINS + 1 edges from ``low`` to ``high``, equally spaced on ``ax``'s x scale."""
+    scale = ax.xaxis.get_transform()
+    ends = scale.transform(np.array([[low], [high]], dtype=np.float64))[:, 0]
+    edges = scale.inverted().transform(np.linspace(ends[0], ends[1], BINS + 1)[:, None])[:, 0]
+    edges[0], edges[-1] = low, high
+    return edges
+
+
+def _symlog_ticks(low: float, high: float, linthresh: float) -> list[float]:
+    """0 and the powers of ten beyond the linear part, on each side the range reaches: matplotlib's
+    own symlog ticks crowd the linear part with decades below ``linthresh``."""
+    top = max(abs(low), abs(high))
+    first = math.ceil(math.log10(linthresh))
+    decades = [10.0 ** k for k in range(first, math.floor(math.log10(top)) + 1)] if top > 0 else []
+    return [-d for d in reversed(decades) if -d >= low] + [0.0] + [d for d in decades if d <= high]
+
+
+def category_ticks(labels: Sequence[str], most: int = MAX_LABELS) -> tuple[list[int], list[str]]:
+    """Where to label a category column's bars, and with what: the categories' own values (cut
+    to ``LABEL_CHARS``), every one when there are at most ``most``, else every k-th, the
+    ``missing`` category (last) always among them."""
+    n = len(labels)
+    missing = n > most and labels[-1] == "missing"
+    shown = n - missing
+    step = math.ceil(shown / (most - missing))
+    positions = list(range(0, shown, step)) + ([n - 1] if missing else [])
+    texts = [labels[i] if len(labels[i]) <= LABEL_CHARS else labels[i][:LABEL_CHARS - 1] + "…"
+             for i in positions]
+    return positions, texts
 
 
 def _projection(data: TableData) -> tuple[np.ndarray, np.ndarray]:
@@ -42,6 +117,40 @@ def draw_projection(ax: Any, data: TableData, real: np.ndarray, fake: np.ndarray
     ax.legend(loc="upper right", fontsize=8)
 
 
+def _draw_categories(ax: Any, column: Column, real: np.ndarray, fake: np.ndarray) -> None:
+    """The share of each category, held-out beside generated, labelled by the categories."""
+    labels = [str(v) for v in column.categories] + (["missing"] if column.has_missing else [])
+    x = np.arange(column.width)
+    ax.bar(x - 0.2, np.bincount(real, minlength=column.width) / len(real), 0.4, color=REAL, label="held-out")
+    ax.bar(x + 0.2, np.bincount(fake, minlength=column.width) / len(fake), 0.4, color=FAKE, label="generated")
+    positions, texts = category_ticks(labels)
+    if len(labels) > 12:
+        ax.set_xticks(positions, texts, rotation=90, fontsize=6)
+    else:  # rotated only when they would run into each other
+        turn = max(map(len, texts)) > 3
+        ax.set_xticks(positions, texts, rotation=45 if turn else 0, ha="right" if turn else "center",
+                      fontsize=7)
+
+
+def _draw_numbers(ax: Any, column: Column, real: np.ndarray, fake: np.ndarray) -> str:
+    """Histograms of held-out and generated values, each bar the share of its rows, on the scale
+    :func:`axis_scale` picks (bins of equal width on that scale); returns the scale's name."""
+    real, fake = real[~np.isnan(real)], fake[~np.isnan(fake)]
+    low, high = column.low, column.high
+    if real.size:  # held-out values may reach beyond the training rows' range
+        low, high = min(low, float(real.min())), max(high, float(real.max()))
+    scale, options = axis_scale(real, low, high)
+    ax.set_xscale(scale, **options)
+    ticks = _symlog_ticks(low, high, options["linthresh"]) if scale == "symlog" else []
+    if len(ticks) > 1:
+        ax.set_xticks(ticks)
+    bins = _bins(ax, low, high)
+    for values, colour, label in ((real, REAL, "held-out"), (fake, FAKE, "generated")):
+        ax.hist(values, bins=bins, weights=np.full(len(values), 1 / max(len(values), 1)),
+                color=colour, alpha=0.5, label=label)
+    return scale
+
+
 def _columns_figure(columns: list[Column], real: list[np.ndarray], fake: list[np.ndarray],
                     path: Path) -> Path:
     from matplotlib.figure import Figure
@@ -52,22 +161,14 @@ def _columns_figure(columns: list[Column], real: list[np.ndarray], fake: list[np
     fig = Figure(figsize=(3.4 * cols, 2.6 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     for ax, column, r, f in zip(axes, columns, real, fake):
-        if column.categorical:
-            labels = [str(v) for v in column.categories] + (["missing"] if column.has_missing else [])
-            p = np.bincount(r, minlength=column.width) / len(r)
-            q = np.bincount(f, minlength=column.width) / len(f)
-            x = np.arange(column.width)
-            ax.bar(x - 0.2, p, 0.4, color=REAL, label="held-out")
-            ax.bar(x + 0.2, q, 0.4, color=FAKE, label="generated")
-            if column.width <= 12:
-                ax.set_xticks(x, [label[:8] for label in labels], rotation=45, fontsize=7)
-        else:
-            r, f = r[~np.isnan(r)], f[~np.isnan(f)]
-            bins = np.linspace(column.low, column.high, 31)
-            ax.hist(r, bins=bins, density=True, color=REAL, alpha=0.5, label="held-out")
-            ax.hist(f, bins=bins, density=True, color=FAKE, alpha=0.5, label="generated")
-        ax.set_title(f"{column.name} ({column.kind})", fontsize=9)
         ax.tick_params(labelsize=7)
+        if column.categorical:
+            _draw_categories(ax, column, r, f)
+            title = f"{column.name} ({column.kind})"
+        else:
+            scale = _draw_numbers(ax, column, r, f)
+            title = f"{column.name} ({column.kind}" + (")" if scale == "linear" else f", {scale} axis)")
+        ax.set_title(title, fontsize=9)
     axes[0].legend(fontsize=7)
     for ax in axes[len(columns):]:
         ax.axis("off")

@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/gankit train --out runs/demo --overwrite
+	$(BIN)/gankit train --out runs/demo --overwrite --wait-figures
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -2,6 +2,8 @@ import io
 import subprocess
 import sys
 
+import gankit
+from gankit.cli import main
 from gankit.config.resolve import resolve_config
 from gankit.evaluation import Evaluator
 from gankit.session.observers import MetricsLog, ProgressBar
@@ -34,6 +36,19 @@ def test_a_piped_cli_run_writes_lines_not_a_bar(tmp_path):
                            "--no-figures", "--out", str(tmp_path / "r")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr and done.stderr.count("step ") >= 10
+
+
+def test_the_python_api_shows_progress_by_default_and_quiet_silences_it(tmp_path, capsys):
+    gankit.train(preset="seed", steps=20, out=tmp_path / "a", figures=False)
+    err = capsys.readouterr().err
+    assert "step 20/20" in err and len(err.splitlines()) <= 22  # lines under pytest, not a flood
+    gankit.resume(tmp_path / "a", steps=30, figures=False)
+    assert "step 30/30" in capsys.readouterr().err
+    gankit.train(preset="seed", steps=20, out=tmp_path / "b", figures=False, progress=False)
+    assert "step " not in capsys.readouterr().err
+    assert main(["train", "--preset", "seed", "--steps", "20", "--no-figures", "--quiet",
+                 "--out", str(tmp_path / "c")]) == 0
+    assert "step " not in capsys.readouterr().err
 
 
 def test_evaluations_during_training_use_the_interim_size_and_the_last_one_the_full_size(

@@ -1,11 +1,14 @@
 """README.md's code blocks, run as a new user would run them.
 
 The slow test runs every block verbatim in an empty folder, in the README's order: the shell
-blocks through the installed ``gankit`` console script, the Python block as a script. The fast
-tests check the same text without training: every command parses, every ``train`` line resolves
-to a valid config, and the Python block names nothing it did not import.
+blocks through the installed ``gankit`` console script, the Python blocks as scripts, and the
+"Python" section's block a second time, as a user runs an example again. The fast tests check
+the same text without training: every command parses, every ``train`` line resolves to a valid
+config, the Python blocks name nothing they did not import, and the "Python" section's block
+overwrites the runs it makes.
 """
 
+import ast
 import os
 import re
 import shlex
@@ -31,6 +34,13 @@ def commands() -> list[list[str]]:
     """Every ``gankit`` command line of the shell blocks, comments removed."""
     lines = [line for lang, text in blocks() if lang == "sh" for line in text.splitlines()]
     return [shlex.split(line, comments=True) for line in lines if line.startswith("gankit ")]
+
+
+def python_section() -> str:
+    """The block of the README's "Python" section: the API tour, which must run again as it is."""
+    section = README.read_text().split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    (text,) = re.findall(r"^```python\n(.*?)^```", section, flags=re.S | re.M)
+    return text
 
 
 def _env() -> dict[str, str]:
@@ -86,6 +96,18 @@ def test_the_python_block_names_nothing_it_did_not_import(tmp_path):
             assert done.returncode == 0, done.stdout
 
 
+def test_the_python_section_overwrites_every_run_it_makes():
+    """Run twice, a call that makes a run folder without ``overwrite=True`` refuses the folder
+    the first run left."""
+    calls = [node for node in ast.walk(ast.parse(python_section())) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Attribute) and node.func.attr in ("train", "compare")]
+    assert len(calls) == 3
+    for call in calls:
+        keywords = {k.arg: k.value for k in call.keywords}
+        assert isinstance(keywords.get("overwrite"), ast.Constant) and keywords["overwrite"].value is True, \
+            ast.unparse(call)
+
+
 @pytest.mark.slow
 def test_every_readme_block_runs_verbatim(tmp_path):
     if not (BIN / "gankit").exists():
@@ -98,8 +120,11 @@ def test_every_readme_block_runs_verbatim(tmp_path):
         elif lang == "python":
             script = tmp_path / f"readme_block{i}.py"
             script.write_text(text)
-            done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                                  capture_output=True, text=True, timeout=600)
+            again = text == python_section()  # run a second time, over the runs it made
+            for time in ("the first time", "the second time")[: 2 if again else 1]:
+                done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                                      capture_output=True, text=True, timeout=600)
+                assert done.returncode == 0, f"block {i} failed {time}:\n{done.stderr[-2000:]}"
         else:
             continue  # the set-up block: make demo / make test, checked above
         assert done.returncode == 0, f"block {i} ({lang}) failed:\n{done.stderr[-2000:]}"

@@ -81,6 +81,35 @@ def test_the_command_prints_json_and_refuses_an_unknown_metric(root, capsys):
     assert main(["runs", str(root / "missing")]) == 2
 
 
+def _learned(run, name, **params):
+    """The run's config.toml edited to say it learned dataset ``name`` from ``params``."""
+    config = run / "config.toml"
+    head, data = config.read_text().split("[data]\n", 1)
+    data = data.replace('name = "parabola"', f'name = "{name}"', 1)
+    extra = "".join(f'{key} = "{value}"\n' for key, value in params.items())
+    config.write_text(f"{head}[data]\n{extra}{data}")
+
+
+def test_a_table_or_image_run_shows_the_file_or_folder_it_learned(root, tmp_path):
+    listed = tmp_path / "listed"
+    for name in ("zoo", "faces", "digits_npz", "plain"):
+        shutil.copytree(root / "done", listed / name)
+    (tmp_path / "data" / "faces").mkdir(parents=True)
+    _learned(listed / "zoo", "table", path=str(tmp_path / "data" / "penguins.csv"))
+    _learned(listed / "faces", "images", path=str(tmp_path / "data" / "faces"))
+    _learned(listed / "digits_npz", "images", path="/gone/elsewhere/digits.npz")
+    entries = {e.name: e for e in list_runs(listed)}
+    shown = {"zoo": "table:penguins.csv", "faces": "images:faces/", "digits_npz": "images:digits.npz",
+             "plain": "parabola"}
+    assert {name: e.task_label for name, e in entries.items()} == shown
+    assert (entries["zoo"].task, entries["zoo"].data) == ("table", "penguins.csv")  # --json keeps both
+    table = format_table(list(entries.values())).splitlines()
+    assert table[0].split()[1] == "task"
+    assert {line.split()[0]: line.split()[1] for line in table[1:]} == shown
+    assert [e.name for e in list_runs(listed, sort="task")] == ["digits_npz", "faces", "plain", "zoo"]
+    assert [e.name for e in list_runs(listed, sort="-task")] == ["zoo", "plain", "faces", "digits_npz"]
+
+
 def test_a_run_that_diverged_or_was_stopped_says_so(tmp_path, poison_steps):
     from gankit.core.errors import GankitError
 

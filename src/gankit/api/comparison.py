@@ -63,7 +63,7 @@ def _slug(name: str) -> str:
 def compare(variants: list[Variant], out: str | Path, *, preset: str | None = None,
             base: list[dict[str, Any]] | None = None, seeds: int = 5, seed: int = 0,
             steps: int | None = None, seconds: float | None = None, overwrite: bool = False,
-            progress: bool = False) -> list[dict[str, Any]]:
+            progress: bool = True) -> list[dict[str, Any]]:
     """Train each variant for ``seeds`` seeds at the same budget; write the table and figure,
     each configuration's run figures in ``out/runs/NAME/figures`` and the page of all of them,
     ``out/report.html``.

@@ -41,7 +41,7 @@ def train(
     config_file: str | Path | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
-    progress: bool = False,
+    progress: bool = True,
     live: bool = False,
     figures: Figures = True,
     **settings: Any,
@@ -54,6 +54,9 @@ def train(
     the dataset's own preset is used. With a ``config``, ``preset`` only names the preset it was
     resolved from, for ``run.json`` and ``gankit runs``. ``figures``: True draws them before
     returning, ``"background"`` in a separate process (:meth:`Run.plot_in_background`), False not.
+    ``progress`` (on by default, as in ``gankit train`` and ``gankit.run_theory``) goes to
+    stderr: a bar on a terminal, a plain line every 5% of the run elsewhere (a notebook, a log
+    file); ``progress=False`` is ``gankit train --quiet``.
     """
     if config is None:
         config = resolve_config(preset, config_file, shortcut_overrides(**settings))
@@ -82,9 +85,10 @@ def _check_extras(config: Config) -> None:
         require_tensorboard()
 
 
-def resume(path: str | Path, *, steps: int | None = None, progress: bool = False,
+def resume(path: str | Path, *, steps: int | None = None, progress: bool = True,
            live: bool = False, figures: Figures = True) -> Run:
-    """Continue a run from its latest checkpoint; ``steps`` may extend its length."""
+    """Continue a run from its latest checkpoint; ``steps`` may extend its length. ``progress``
+    as in :func:`train`."""
     folder = RunFolder(path)
     config = folder.load_config()
     state = open_latest(folder.checkpoints)

@@ -2,10 +2,23 @@
 hyper-parameters with the final metrics.
 
 An observer like the others: it reads what :class:`~gankit.session.observers.MetricsLog` and
-:class:`~gankit.session.observers.Snapshots` have just produced rather than computing anything again, so
-the curves in TensorBoard are exactly the numbers of ``metrics.jsonl``. A population writes one
-series per member under a common tag (``a_w1/member_3``) and their median (``a_w1/median``), so
-``tensorboard --logdir runs/`` compares members within a run and runs with each other.
+:class:`~gankit.session.observers.Snapshots` have just produced rather than computing anything
+again, so the curves in TensorBoard are exactly the numbers of ``metrics.jsonl``, under tags
+grouped in TensorBoard's sections (the part of a tag before its first ``/``):
+
+- ``loss/d``, ``loss/g``: the losses of the step's batch (``d_loss``, ``g_loss``);
+- ``d/real``, ``d/fake``: D's mean output on that batch (``d_real``, ``d_fake``), and beside
+  them each penalty or projection of D's step (``d/r1``, ``d/gp``, ``d/clip``);
+- ``metric/NAME``: every evaluated metric, the task's and the general ones, each noise floor
+  next to its metric (``metric/a_w1``, ``metric/mmd_rbf``, ``metric/mmd_rbf_floor``).
+
+The evaluation's ``d_real_mean`` and ``d_fake_mean`` (in the log and the summary) are not
+written: they are the same quantity as ``d/real`` and ``d/fake``, mean D on the fixed evaluation
+sample instead of the training batch and only every ``eval_every`` steps, and a second curve of
+it beside the first would read as a second quantity. A population writes
+one series per member under its tag and their median (``metric/a_w1/member_3``,
+``metric/a_w1/median``), so ``tensorboard --logdir runs/`` compares members within a run and
+runs with each other.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ import numpy as np
 from gankit.config import flat_settings
 from gankit.core.errors import GankitError
 from gankit.core.memberstats import MemberMetrics
+from gankit.objectives import REGULARISERS
 from gankit.session.observers import MetricsLog, Observer, Snapshots
 from gankit.store.rundir import RunFolder
 from gankit.training.steps import StepStats
@@ -28,7 +42,8 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = ("--tensorboard (log.tensorboard) needs the tensorboard package: "
                 "pip install gankit[tensorboard]")
-NOT_SCALARS = ("step", "elapsed_s")
+NOT_SCALARS = ("step", "elapsed_s", "d_real_mean", "d_fake_mean")
+TRAINING_TAGS = {"d_loss": "loss/d", "g_loss": "loss/g", "d_real": "d/real", "d_fake": "d/fake"}
 
 
 def require_tensorboard() -> None:
@@ -39,9 +54,16 @@ def require_tensorboard() -> None:
         raise GankitError(INSTALL_HINT) from None
 
 
+def tag_of(key: str) -> str:
+    """A log key's TensorBoard tag: ``loss/``, ``d/`` (D's outputs and penalties) or ``metric/``."""
+    if key in TRAINING_TAGS:
+        return TRAINING_TAGS[key]
+    return f"d/{key}" if key in REGULARISERS else f"metric/{key}"
+
+
 def scalar_tags(row: dict[str, Any]) -> dict[str, float]:
-    """A log row's numbers by TensorBoard tag: ``key`` for one member; ``key/member_i`` for each
-    member of a population that did not diverge, and ``key/median``."""
+    """A log row's numbers by TensorBoard tag (:func:`tag_of`): the tag for one member;
+    ``tag/member_i`` for each member of a population that did not diverge, and ``tag/median``."""
     record = MemberMetrics.from_row(row)
     tags: dict[str, float] = {}
     for key in record.names():
@@ -50,13 +72,14 @@ def scalar_tags(row: dict[str, Any]) -> dict[str, float]:
         values = record.values[key]
         if not all(isinstance(v, (int, float)) for v in values):
             continue  # e.g. the success flags of a summary are not series
+        tag = tag_of(key)
         if record.members == 1:
-            tags[key] = float(values[0])
+            tags[tag] = float(values[0])
             continue
         for i, (value, out) in enumerate(zip(values, record.left_out)):
             if not out:
-                tags[f"{key}/member_{i}"] = float(value)
-        tags[f"{key}/median"] = record.spread(key).median
+                tags[f"{tag}/member_{i}"] = float(value)
+        tags[f"{tag}/median"] = record.spread(key).median
     return {tag: value for tag, value in tags.items() if math.isfinite(value)}
 
 

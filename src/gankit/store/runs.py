@@ -43,7 +43,8 @@ class RunEntry:
     path: str
     name: str  # the folder, relative to the directory listed
     status: str
-    task: str | None = None
+    task: str | None = None  # the dataset's name: parabola, table, images, ...
+    data: str | None = None  # a user's data: its file's name, or its folder's with a trailing /
     preset: str | None = None
     step: int = 0
     planned_steps: int | None = None  # 0: no step limit, a time budget (max_seconds)
@@ -54,6 +55,11 @@ class RunEntry:
     headline: list[str] = field(default_factory=list)  # the task's own metrics, first three
     last_write: float | None = None  # seconds since the epoch
     note: str = ""  # why broken, or why it stopped
+
+    @property
+    def task_label(self) -> str | None:
+        """The task as listed: ``table:penguins.csv``, ``images:faces/``, or the name alone."""
+        return f"{self.task}:{self.data}" if self.task and self.data else self.task
 
     def to_json(self, now: float) -> dict[str, Any]:
         out = asdict(self)
@@ -85,6 +91,7 @@ def read_run(path: Path, root: Path) -> RunEntry:
         entry.note = f"{part}: " + (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return entry
     entry.task = config.data.name
+    entry.data = _data_name(config.data.params.get("path"))
     entry.preset = info.get("preset")
     entry.planned_steps = config.train.steps
     entry.max_seconds = config.train.max_seconds
@@ -99,6 +106,15 @@ def read_run(path: Path, root: Path) -> RunEntry:
     if entry.status == "finished" and not summary:
         entry.status, entry.note = "broken", "run.json says finished but summary.json is missing"
     return entry
+
+
+def _data_name(path: Any) -> str | None:
+    """The name of the file or folder a run learned (``data.path``), without where it lies."""
+    if not isinstance(path, str) or not path:
+        return None
+    where = Path(path).expanduser()
+    folder = where.is_dir() or (not where.exists() and not where.suffix)
+    return where.name + ("/" if folder else "")
 
 
 def _status(info: dict[str, Any], has_summary: bool, last_write: float | None) -> tuple[str, str]:
@@ -182,7 +198,7 @@ def list_runs(root: str | Path = "runs", sort: str | None = None) -> list[RunEnt
     return sort_runs(entries, sort) if sort else entries
 
 
-COLUMNS = {"name": lambda e: e.name, "task": lambda e: e.task or "", "preset": lambda e: e.preset or "",
+COLUMNS = {"name": lambda e: e.name, "task": lambda e: e.task_label or "", "preset": lambda e: e.preset or "",
            "status": lambda e: STATUSES.index(e.status), "step": lambda e: e.step,
            "age": lambda e: -(e.last_write or 0.0)}
 
@@ -220,7 +236,7 @@ def format_table(entries: list[RunEntry], sort: str | None = None, now: float | 
         planned = "?" if e.planned_steps is None else (str(e.planned_steps) if e.planned_steps
                                                        else f"{e.max_seconds:g}s")
         status = e.status + (f" ({e.diverged_members}/{e.members} diverged)" if e.diverged_members else "")
-        cells = [e.name, e.task or "?", e.preset or "?", f"{e.step}/{planned}", status,
+        cells = [e.name, e.task_label or "?", e.preset or "?", f"{e.step}/{planned}", status,
                  _age(None if e.last_write is None else now - e.last_write)]
         if metric:
             cells.append(f"{e.metrics[metric]:.4g}" if metric in e.metrics else "")

@@ -128,3 +128,12 @@ def test_every_readme_block_runs_verbatim(tmp_path):
         else:
             continue  # the set-up block: make demo / make test, checked above
         assert done.returncode == 0, f"block {i} ({lang}) failed:\n{done.stderr[-2000:]}"
+
+
+def test_make_demo_waits_for_its_figures():
+    """The README sends the user to runs/demo/figures/ right after `make demo` returns."""
+    recipe = re.search(r"^demo:.*\n\t(.*)$", (README.parent / "Makefile").read_text(), flags=re.M).group(1)
+    argv = shlex.split(recipe)
+    assert argv[0].endswith("gankit") and argv[1] == "train"
+    args = build_parser().parse_args(argv[1:])
+    assert args.wait_figures and not args.no_figures

@@ -23,20 +23,24 @@ _LAZY = {
     "run_theory": ("gankit.api.theory", "run_theory"),
     "report": ("gankit.api.reporting", "write_report"),
     "list_runs": ("gankit.store.runs", "list_runs"),
+    "load": ("gankit.api.artifact", "load"),
+    "Synthesizer": ("gankit.api.synthesizer", "Synthesizer"),
 }
 
 if TYPE_CHECKING:
+    from gankit.api.artifact import load
     from gankit.api.comparison import compare, grid_variants
     from gankit.api.reporting import write_report as report
     from gankit.api.run import Run
+    from gankit.api.synthesizer import Synthesizer
     from gankit.api.theory import run_theory
     from gankit.api.training import resume, train
     from gankit.config.resolve import resolve_config
     from gankit.config.schema import Config
     from gankit.store.runs import list_runs
 
-__all__ = ["Config", "Run", "__version__", "compare", "grid_variants", "list_runs", "report",
-           "resolve_config", "resume", "run_theory", "train"]
+__all__ = ["Config", "Run", "Synthesizer", "__version__", "compare", "grid_variants", "list_runs", "report",
+           "load", "resolve_config", "resume", "run_theory", "train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -172,6 +172,31 @@ def test_a_critic_is_refused_unless_calibrated():
     assert refine(trainer, 10, settings, seed=0).samples.shape == (2, 10, 2)
 
 
+@pytest.mark.parametrize("name", ["parabola", "mixture1d", "ring", "grid", "digits"])
+def test_calibration_draws_what_it_drew_before_on_the_built_in_tasks(name):
+    """A known law's calibration rows are fresh samples, and the digits' the held-out images
+    sample() draws: the same draws from the same generator, so refinement's numbers stay."""
+    from gankit.tasks import make_task
+
+    task = make_task(name)
+    a = task.calibration_rows(300, torch.Generator().manual_seed(4))
+    b = task.sample(300, torch.Generator().manual_seed(4))
+    assert torch.equal(a, b)
+
+
+def test_refinement_of_a_ring_gives_the_numbers_it_gave():
+    """Pinned: refinement with calibration and MH's real starts on a ring, as before
+    Task.calibration_rows existed (a change of draws would move these)."""
+    trainer = _trainer()
+    drs_out = refine(trainer, 40, RefineSettings(burn_in=200, calibrate="logistic", calibration_samples=300),
+                     seed=5)
+    mh_out = refine(trainer, 40, RefineSettings(method="mh", chain=3, calibrate="isotonic",
+                                                calibration_samples=300), seed=5)
+    assert drs_out.acceptance_rate == pytest.approx([0.49382716049382713, 0.45977011494252873])
+    assert mh_out.acceptance_rate == pytest.approx([0.5714285714285714, 0.7017543859649122])
+    assert mh_out.g_passes == pytest.approx([13.5, 12.2])
+
+
 def test_settings_are_checked():
     with pytest.raises(GankitError, match="refine method must be one of drs, mh"):
         RefineSettings(method="ddls")

@@ -65,8 +65,10 @@ def test_the_page_holds_settings_that_differ_metrics_floors_and_every_figure(run
     fresh = Run.load(plain.path).evaluate(general=True)
     assert float(table["a_w1"][0]) == pytest.approx(plain.summary["a_w1"], rel=1e-3)
     assert float(table["mmd_rbf"][1]) == pytest.approx(fresh["mmd_rbf_floor"], rel=1e-3)
+    assert table["a_w1"][2] == table["mmd_rbf"][2] == "lower is better"  # which way is better
+    assert table["valid_fraction"][2] == "higher is better" and table["d_real_mean"][2] == ""
     # the population's table has its IQR and range columns
-    assert page.tables[3][0] == ["metric", "value", "noise floor", "IQR over members", "range"]
+    assert page.tables[3][0] == ["metric", "value", "noise floor", "better", "IQR over members", "range"]
     figures = [p for run in (plain, odd) for p in run.folder.figures.iterdir()]
     assert len(page.images) == len(figures)  # curves.png once per run, all others once
     assert all(src.startswith(("data:image/png;base64,", "data:image/gif;base64,")) for src in page.images)

@@ -251,13 +251,16 @@ def test_an_all_missing_column_is_kept_empty_not_learned(tmp_path):
     assert list(decoded.columns) == list(frame.columns) and decoded["nothing"].isna().all()
 
 
-def test_a_changed_file_is_refused_when_the_run_is_reopened(tmp_path, capsys):
+def test_a_changed_file_is_refused_on_resuming_not_on_sampling(tmp_path, capsys):
     table = tmp_path / "mixed.csv"
     mixed_table(100).to_csv(table, index=False)
     run = gankit.train(data=str(table), steps=2, out=tmp_path / "run", figures=False,
                        set={"log.eval_every": 2, "log.eval_samples": 20, "train.batch_size": 20})
+    expected = run.sample(5, seed=0)
     table.write_text(table.read_text().replace("rare", "gone", 1))
-    assert main(["sample", str(run.path), "--n", "5", "--out", str(tmp_path / "x.csv")]) == 2
+    pd.testing.assert_frame_equal(gankit.Run.load(run.path).sample(5, seed=0), expected)  # the folder's data
+    assert main(["sample", str(run.path), "--n", "5", "--out", str(tmp_path / "x.csv")]) == 0
+    assert main(["train", "--resume", str(run.path), "--steps", "4", "--quiet", "--no-figures"]) == 2
     assert "changed since this run was configured" in capsys.readouterr().err
 
 

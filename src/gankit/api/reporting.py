@@ -44,7 +44,7 @@ table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-variant-numeric: 
 th, td { border: 1px solid #d3d9e6; padding: 0.3em 0.7em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #eef2f9; }
-td.floor { color: #5b6680; }
+td.floor { color: #5b6680; } td.better { color: #5b6680; text-align: left; }
 .status { display: inline-block; padding: 0.05em 0.6em; border-radius: 0.8em; font-weight: 600;
           font-size: 0.9em; }
 .finished { background: #d9f2df; color: #19612d; } .running { background: #dbe9ff; color: #1a4d99; }
@@ -193,16 +193,19 @@ def _metrics_table(page: RunPage) -> str:
     metrics = page.metrics()
     if not metrics:
         return '<p class="note">No metrics logged yet.</p>'
+    from gankit.core.directions import better, detection_note
+
     record = MemberMetrics.from_row(page.final)
     population = record.members > 1
-    head = "<th>metric</th><th>value</th><th>noise floor</th>"
+    head = "<th>metric</th><th>value</th><th>noise floor</th><th>better</th>"
     if population:
         head += "<th>IQR over members</th><th>range</th>"
     lines = []
     for key, value in metrics.items():
         floor = page.final.get(key + FLOOR)
         cells = [f"<td>{_esc(key)}</td>", f"<td>{_number(value)}</td>",
-                 f'<td class="floor">{_number(floor) if floor is not None else "–"}</td>']
+                 f'<td class="floor">{_number(floor) if floor is not None else "–"}</td>',
+                 f'<td class="better">{_esc(better(key))}</td>']
         if population:
             if key in record.values and all(isinstance(v, (int, float)) for v in record.values[key]):
                 s = record.spread(key)
@@ -216,6 +219,10 @@ def _metrics_table(page: RunPage) -> str:
     added = f"; {_esc(page.evaluated)}" if page.evaluated else ""
     caption = (f'<p class="note">From {_esc(source)}{added}. A noise floor is the metric between two '
                "real samples: a value near it is as good as the metric can tell.</p>")
+    auc = metrics.get("detection_auc")
+    if isinstance(auc, float) and detection_note(auc):
+        note = detection_note(auc, page.final.get("detection_auc_std"))
+        caption += f'<p class="note">detection_auc {_esc(note)}</p>'
     return (f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{"".join(lines)}</tbody></table>'
             + caption)
 

@@ -1,4 +1,5 @@
-"""A finished (or running) run read back from its folder: sample, evaluate, plot."""
+"""A finished (or running) run read back from its folder (or from an exported file,
+:mod:`gankit.api.artifact`): sample, evaluate, plot."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gankit.evaluation import Evaluator
 from gankit.evaluation.evaluator import check_member
 from gankit.store.checkpoint import open_latest
 from gankit.store.rundir import RunFolder
+from gankit.tasks import make_task
 from gankit.training.trainer import Trainer
 
 if TYPE_CHECKING:
@@ -29,8 +31,10 @@ GRID_IMAGES = 64  # images in Run.save_grid's picture unless told otherwise: 8 x
 
 def chunk_seed(seed: int | None, k: int) -> int | None:
     """Chunk ``k``'s noise seed: the seed itself for the first chunk, so that the first rows of
-    a file equal ``Run.sample(n, seed)``; a distinct one for each later chunk."""
-    return None if seed is None else seed + k * (1 << 32)
+    a file equal ``Run.sample(n, seed)``; a distinct one for each later chunk. The step is odd and
+    below 2**32, so the low 32 bits differ from chunk to chunk: torch's CPU generator keeps only
+    those (a step of 2**32 gave every chunk the first one's rows)."""
+    return None if seed is None else seed + k * 0x9E3779B1
 
 
 def check_grid(task_class: type[Task], path: str | Path) -> None:
@@ -47,30 +51,53 @@ def check_grid(task_class: type[Task], path: str | Path) -> None:
 
 
 class Run:
-    """A run folder with its trained networks: sample, evaluate, read the summary."""
+    """A run folder with its trained networks: sample, evaluate, read the summary.
 
-    def __init__(self, folder: RunFolder, trainer: Trainer) -> None:
+    A run loaded from an exported file (:func:`gankit.load`) has no folder (``folder`` None,
+    ``source`` the file): it samples, refines and evaluates; :meth:`plot` needs a run folder
+    (the logs), and ``summary`` is the one the file was exported with.
+    """
+
+    def __init__(self, folder: RunFolder | None, trainer: Trainer, source: Path | None = None,
+                 summary: dict[str, Any] | None = None) -> None:
         self.folder = folder
         self.trainer = trainer
         self.evaluator = Evaluator(trainer)
+        self.source = source
+        self._summary = summary
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> Run:
-        """Open a run folder at its latest checkpoint."""
+        """Open a run folder at its latest checkpoint.
+
+        The task is built from the data the run folder keeps (``data.json``, ``data.npz``:
+        :mod:`gankit.tasks.saved`) whenever it keeps any, so that a run on a table file or an
+        image folder samples, evaluates and plots the same with its source moved, changed or
+        deleted. A run written before gankit kept them reads its source (and keeps them then).
+        """
         folder = RunFolder(path)
-        folder.load_config()  # a readable run folder, or a clear error
+        saved = folder.read_saved()  # a run folder, or a clear error
+        folder.load_config(saved)  # a valid config.toml, or a clear error
         state = open_latest(folder.checkpoints)
-        config = load_config(state["config"])  # what the weights were trained as
+        config = load_config(state["config"], saved)  # what the weights were trained as
         if device is not None:
             config = dataclasses.replace(config, device=device)
-        trainer = Trainer.from_config(config)
+        trainer = Trainer.from_config(config, make_task(config.data.name, config.data.params, saved))
         trainer.load_state_dict(state["trainer"], restore_rng=False)
         trainer.task.use_run_folder(folder.path)
         return cls(folder, trainer)
 
     @property
     def path(self) -> Path:
-        return self.folder.path
+        """The run folder, or the exported file a run without one was loaded from."""
+        return self.folder.path if self.folder is not None else Path(self.source or "")
+
+    def _run_folder(self, what: str) -> RunFolder:
+        if self.folder is None:
+            raise GankitError(f"{what} needs a run folder (its logs and figures); this run was loaded "
+                              f"from the exported file '{self.source}', which samples, refines and "
+                              "evaluates")
+        return self.folder
 
     @property
     def config(self) -> Config:
@@ -82,6 +109,8 @@ class Run:
 
     @property
     def summary(self) -> dict[str, Any]:
+        if self.folder is None:
+            return dict(self._summary or {})
         return self.folder.read_summary()
 
     def sample(self, n: int, seed: int | None = None, member: int = 0,
@@ -174,7 +203,7 @@ class Run:
         writes what it prints to ``figures/plot.log``. A folder that cannot be written is
         refused here, with the same one line as a drawing in this process.
         """
-        folder = self.folder.figures
+        folder = self._run_folder("plot").figures
         try:
             folder.mkdir(parents=True, exist_ok=True)
             log = open(folder / "plot.log", "w")  # noqa: SIM115 - handed to the child process
@@ -190,9 +219,10 @@ class Run:
         """Redraw every figure of the run from its logs and latest checkpoint."""
         from gankit.evaluation.figures import render_run
 
+        folder = self._run_folder("plot")
         trainer = self.trainer
         members = list(self.evaluator.samples())
-        return render_run(self.folder.figures, trainer.task, self.folder.metrics.read(),
-                          self.folder.snapshots.read(), members, self.summary,
+        return render_run(folder.figures, trainer.task, folder.metrics.read(),
+                          folder.snapshots.read(), members, self.summary,
                           lambda path: trainer.task.discriminator_figure(trainer.discriminator,
                                                                          trainer.device, path))

@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,23 +18,32 @@ from gankit.config import SHORTCUTS, config_from_dict, merge, parse_override, sh
 from gankit.core.errors import GankitError
 
 if TYPE_CHECKING:
+    from gankit.api.run import Run
     from gankit.core.memberstats import MemberMetrics
     from gankit.evaluation.refine import RefineSettings
     from gankit.tasks import Task
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
-    """Scalars one per line; with several members, each metric's median, IQR and range."""
+    """Scalars one per line, each metric with the way that is better (gankit.core.directions);
+    with several members, each metric's median, IQR and range. A detection_auc below 0.5 is
+    followed by what it means."""
+    from gankit.core.directions import detection_note, marker
+
     per_member = member_record(metrics)
     for key, value in metrics.items():
         if isinstance(value, dict):
             continue
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        if marker(key):
+            shown = f"{shown:<9} {marker(key)}"
         if per_member is not None and key in per_member.values and isinstance(value, float):
             spread = per_member.spread(key)
             shown += (f"   (IQR {spread.q1:.4f} to {spread.q3:.4f}, "
                       f"range {spread.min:.4f} to {spread.max:.4f})")
         print(f"  {key:<18} {shown}")
+        if key == "detection_auc" and isinstance(value, float) and detection_note(value):
+            print(f"  {'':<18} detection_auc {detection_note(value, metrics.get('detection_auc_std'))}")
 
 
 def member_record(metrics: dict[str, Any]) -> MemberMetrics | None:
@@ -106,7 +115,8 @@ def _checkpoint_step(path: str) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from gankit.api.run import GRID_IMAGES, Run, check_grid
+    from gankit.api.artifact import open_run
+    from gankit.api.run import GRID_IMAGES, check_grid
 
     if args.out is None and args.grid is None:
         raise GankitError("gankit sample writes --out FILE or DIR/ (the samples), --grid FILE.png "
@@ -116,17 +126,31 @@ def cmd_sample(args: argparse.Namespace) -> int:
     out = None if args.out is None else Path(args.out)
     grid = None if args.grid is None else Path(args.grid)
     # Checked before loading, which takes seconds: a wrong --out or --grid should not cost them.
-    task_class = _task_class(args.run_dir)
-    if out is not None:
-        _check_output(task_class, out, folder_form=args.out.endswith(("/", os.sep)) or out.is_dir())
-    if grid is not None and task_class is not None:
-        check_grid(task_class, grid)
+    folder_form = out is not None and (args.out.endswith(("/", os.sep)) or out.is_dir())
+
+    def check_outputs(task_class: type[Task] | None) -> None:
+        if out is not None:
+            _check_output(task_class, out, folder_form)
+        if grid is not None and task_class is not None:
+            check_grid(task_class, grid)
+
+    model_file = Path(args.run_dir).is_file()  # from gankit export: its task is known once loaded
+    if not model_file:
+        check_outputs(_task_class(args.run_dir))
     n = args.n if args.n is not None else 1000 if out is not None else GRID_IMAGES
-    run = Run.load(args.run_dir, args.device)
-    # A task that samples in chunks has never been refined here: its flags stay ignored, as before.
-    settings = _refine_settings(args) if run.task.sample_chunk_rows is None else None
+    settings = _refine_settings(args)
+    run = open_run(args.run_dir, args.device)  # a run folder or a file from gankit export
+    if model_file:
+        check_outputs(type(run.task))
     if settings is None and grid is None:
         print(run.task.write_samples(run.sample_chunks(n, args.seed, args.member), out))
+        return 0
+    if grid is None:  # refined in the pieces sample_chunks draws (a table's), each with its seed
+        from gankit.evaluation.refine import merge_costs
+
+        costs: list[tuple[int, dict[str, float]]] = []
+        print(run.task.write_samples(_refined_chunks(run, n, settings, args.seed, args.member, costs), out))
+        _print_refinement(settings, merge_costs(costs, settings.method))
         return 0
     if settings is None:
         samples, cost = run.sample(n, args.seed, args.member), None
@@ -142,10 +166,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refined_chunks(run: Run, n: int, settings: RefineSettings, seed: int | None, member: int,
+                    costs: list[tuple[int, dict[str, float]]]) -> Iterator[Any]:
+    """``n`` refined samples in the pieces :meth:`Run.sample_chunks` draws (at most the task's
+    ``sample_chunk_rows``, each with its ``chunk_seed``: the first piece is ``Run.sample(k, seed,
+    refine=...)``), so that a large sample holds one piece in memory; each piece's rows and cost
+    are appended to ``costs``."""
+    from gankit.api.run import chunk_seed
+
+    rows = run.task.sample_chunk_rows or n
+    for k, start in enumerate(range(0, n, rows)):
+        samples, cost = run.sample_refined(min(rows, n - start), settings, chunk_seed(seed, k), member)
+        costs.append((min(rows, n - start), cost))
+        yield samples
+
+
 def _task_class(run_dir: str) -> type[Task] | None:
     """The class of a run's task, from its config.toml alone: only the dataset's name is read,
-    not validated, since validating builds the task (a table task reads its whole file) and
-    Run.load does that right after. None for an unreadable run folder (Run.load names why)."""
+    not validated, since validating builds the task and Run.load does that right after. None
+    for an unreadable run folder (Run.load names why)."""
     from gankit.config import read_toml
     from gankit.store.rundir import RunFolder
     from gankit.tasks import TASKS
@@ -169,11 +208,11 @@ def _check_output(task_class: type[Task] | None, out: Path, folder_form: bool) -
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from gankit.api.run import Run
+    from gankit.api.artifact import open_run
     from gankit.metrics import METRICS
     from gankit.store.rundir import jsonable
 
-    run = Run.load(args.run_dir, args.device)
+    run = open_run(args.run_dir, args.device)
     settings = _refine_settings(args)
     metrics = run.evaluate(args.n, general=not args.task_only, refine=settings, seed=args.seed)
     if args.json:
@@ -224,6 +263,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     for path in Run.load(args.run_dir, args.device).plot():
         print(path)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from gankit.api.artifact import export
+
+    path = export(args.run_dir, args.file)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): the config, weights and data state of "
+          f"{args.run_dir}; in Python: gankit.load({str(path)!r}).sample(1000)")
     return 0
 
 
@@ -290,4 +338,4 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": cmd_train, "compare": cmd_compare, "sample": cmd_sample, "eval": cmd_eval,
-    "plot": cmd_plot, "theory": cmd_theory, "report": cmd_report, "runs": cmd_runs}
+    "plot": cmd_plot, "export": cmd_export, "theory": cmd_theory, "report": cmd_report, "runs": cmd_runs}

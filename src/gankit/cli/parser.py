@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("sample", parents=[common],
                             help="write generated samples to a file (image runs: PNG files or one grid)")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder, or a model file from gankit export")
     p.add_argument("--n", type=_positive_int, help="how many (default: 1000; 64 with --grid alone)")
     p.add_argument("--out", metavar="FILE",
                    help="output file, .npy or .csv (with a header), or DIR/ for PNG files (image runs); "
@@ -156,8 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
     _add_refine_arguments(p)
 
-    p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    from gankit.core.directions import directions_help  # no torch: the help stays light
+
+    p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint",
+                            formatter_class=argparse.RawDescriptionHelpFormatter, epilog=directions_help(),
+                            description="Recompute a run's metrics from its checkpoint, each beside its "
+                            "noise floor\n(NAME_floor: the metric between real samples). A table's or "
+                            "images' general metrics\ncompare with one half of the held-out data and "
+                            "take their floors from the other half.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder, or a model file from gankit export")
     p.add_argument("--n", type=_positive_int, help="generated samples (default: the run's eval size)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
@@ -170,6 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("plot", parents=[common], help="redraw a run's figures")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
+
+    p = commands.add_parser(
+        "export", parents=[common], help="write a trained run as one model file (gankit.load reads it)",
+        description="Write everything sampling needs as one file: the config, the generator (and EMA) "
+        "and discriminator weights, the data's saved state (a table's columns and encoded held-out "
+        "rows, an image folder's held-out images) and the summary. gankit.load(FILE) reads it back "
+        "without running code (weights_only) and without the run folder or the training data; it "
+        "holds data rows, so share it only where the data may go.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("file", metavar="FILE", help="the model file to write, e.g. model.pt")
 
     p = commands.add_parser(
         "theory", parents=[common], help="check the seed's equations numerically, with figures",

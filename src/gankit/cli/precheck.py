@@ -56,11 +56,18 @@ def _check_run_dir(args: argparse.Namespace) -> None:
     check_run_folder(args.run_dir)
 
 
+def _check_run_or_model(args: argparse.Namespace) -> None:
+    """sample and eval also read a model file written by ``gankit export``."""
+    if not Path(args.run_dir).is_file():
+        check_run_folder(args.run_dir)
+
+
 PRECHECKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "train": check_train,
-    "sample": _check_run_dir,
-    "eval": _check_run_dir,
+    "sample": _check_run_or_model,
+    "eval": _check_run_or_model,
     "plot": _check_run_dir,
+    "export": _check_run_dir,
 }
 
 

@@ -21,9 +21,11 @@ from gankit.tasks import TASKS, data_source, make_task
 from gankit.training.optim import LR_SCHEDULES
 
 
-def validate(config: Config) -> Config:
+def validate(config: Config, saved: dict[str, Any] | None = None) -> Config:
     """Check ranges and names; raise GankitError naming the first problem. The task's parameters
-    are resolved too (filled with their defaults), so config.toml states every value the run used."""
+    are resolved too (filled with their defaults), so config.toml states every value the run used.
+    ``saved``: a run's saved data (:mod:`gankit.tasks.saved`), which the task is built from
+    instead of its source (a table file that may be gone)."""
     check_values(config)
     if config.train.lr_schedule not in LR_SCHEDULES:
         raise GankitError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
@@ -33,7 +35,7 @@ def validate(config: Config) -> Config:
     architecture = ARCHITECTURES.get(config.model.arch)
     architecture.parse_options(config.model.options, config.model.arch)
     choose_path(config.model, architecture)
-    task = make_task(config.data.name, config.data.params)
+    task = make_task(config.data.name, config.data.params, saved)
     config.data.params = {f.name: _plain(getattr(task, f.name)) for f in dataclasses.fields(task)}
     return config
 
@@ -43,9 +45,10 @@ def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
-def load_config(values: dict[str, Any]) -> Config:
-    """A saved config (a run's config.toml, a checkpoint's) read and validated."""
-    return validate(config_from_dict(values))
+def load_config(values: dict[str, Any], saved: dict[str, Any] | None = None) -> Config:
+    """A saved config (a run's config.toml, a checkpoint's) read and validated; its task built
+    from the run's ``saved`` data when given (see :func:`validate`)."""
+    return validate(config_from_dict(values), saved)
 
 
 def data_preset(data_name: str) -> str:

@@ -138,7 +138,11 @@ class Evaluator:
         """Each member's task metrics plus mean D on real and generated data.
 
         With ``general``, also the sample-based metrics of :mod:`gankit.metrics` against a real
-        sample, each with its noise floor from a second, independent real sample. ``fake``
+        sample, each with its noise floor from a second, independent real sample: fresh draws
+        from the task's law (the built-in distributions), or, for a task whose real data are a
+        finite held-out set (tables, images), two disjoint halves of it, no row twice
+        (``Task.general_metrics`` decides; draws with replacement from a finite set would repeat
+        rows, and the nearest-neighbour metrics would see distances of 0). ``fake``
         (``[members, n, *shape]``, e.g. refined samples) is scored instead of G's own draws.
         """
         real, drawn = self.draws(n if fake is None else fake.shape[1])

@@ -13,14 +13,18 @@ ratio log p_data(x) / p_G(x). Two samplers use that estimate to correct G's samp
   that a result does not depend on how proposals are batched). D*_M is raised whenever a
   proposal exceeds it, as in the paper.
 - ``mh``, Metropolis-Hastings GAN (Turner et al. 2019): an independent-proposal chain of
-  ``chain`` steps (K) per returned sample, started from a real point; a proposal x' replaces
-  the state x with probability min(1, (1/D(x) - 1) / (1/D(x') - 1)) = min(1, exp(s' - s)).
+  ``chain`` steps (K) per returned sample, started from a real point (one D never trained on,
+  as for calibration below); a proposal x' replaces the state x with probability
+  min(1, (1/D(x) - 1) / (1/D(x') - 1)) = min(1, exp(s' - s)).
   A chain that never leaves its real start is run again from a generated point, so only
   generated points are returned.
 
 Either can first *calibrate* D (``logistic``: Platt scaling; ``isotonic``): a map from logits to
 probabilities fitted on held-out real and generated samples (equal numbers, so the calibrated
-odds estimate the density ratio). The MH-GAN paper calibrates because MH needs probabilities,
+odds estimate the density ratio). The real ones are the task's ``calibration_rows``: fresh draws
+of a task with a known law (ring, parabola, ...), the held-out rows or images of a finite data
+set, never rows D was trained on (a D that has learned them by heart rates them above unseen real
+data, which would skew the map). The MH-GAN paper calibrates because MH needs probabilities,
 not rankings. Without calibration the samplers refuse a D trained with another objective (its
 output is a critic value, not a log ratio).
 
@@ -32,7 +36,9 @@ corrects its scale.
 Every member is refined with its own G and D on noise and uniform draws shared by all members
 (as :meth:`Evaluator.sample_members` shares its noise), so member i's result depends only on its
 networks and the seed. Cost is counted per returned sample, as an implementation that works
-one proposal at a time would spend it (burn-in and calibration included).
+one proposal at a time would spend it (burn-in and calibration included). A large sample is
+refined in pieces (``gankit sample`` for tables: each piece with its own seed, burn-in and
+calibration), and :func:`merge_costs` adds up their costs.
 """
 
 from __future__ import annotations
@@ -294,8 +300,8 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
     def raw(x: torch.Tensor) -> torch.Tensor:
         return discriminator_scores(trainer, x)
 
-    def real(k: int) -> torch.Tensor:
-        points = trainer.task.sample(k, rng).to(device)
+    def real(k: int) -> torch.Tensor:  # never training rows: see the module's docstring
+        points = trainer.task.calibration_rows(k, rng).to(device)
         return points.expand(members, *points.shape)
 
     with Evaluator(trainer).evaluating():
@@ -325,6 +331,21 @@ def refinement_metrics(refined: Refined) -> list[dict[str, Any]]:
     return [refined.member_metrics(i) for i in range(len(refined.acceptance_rate))]
 
 
+def merge_costs(parts: list[tuple[int, dict[str, float]]], method: str) -> dict[str, float]:
+    """One member's cost over pieces refined apart, ``(rows, member_metrics)`` each: passes per
+    sample averaged over the rows; DRS's acceptance rate as all rows over all proposals (a piece
+    of n rows accepted at rate a made n / a), MH's averaged over the rows (a chain makes K
+    proposals per row, plus those of restarted chains, which the rate alone does not tell)."""
+    if len(parts) == 1:
+        return dict(parts[0][1])
+    rows = sum(n for n, _ in parts)
+    cost = {key: sum(n * c[key] for n, c in parts) / rows
+            for key in ("acceptance_rate", "g_passes_per_sample", "d_passes_per_sample")}
+    if method == "drs":
+        cost["acceptance_rate"] = rows / sum(n / c["acceptance_rate"] for n, c in parts)
+    return cost
+
+
 def describe(settings: RefineSettings) -> str:
     """One line naming the sampler and its settings, for the CLI's report."""
     if settings.method == "drs":
@@ -340,4 +361,4 @@ def describe(settings: RefineSettings) -> str:
 
 
 __all__ = ["CALIBRATIONS", "METHODS", "RefineSettings", "Refined", "describe", "discriminator_scores",
-           "drs", "drs_shift", "fit_calibration", "mh", "refine", "refinement_metrics"]
+           "drs", "drs_shift", "fit_calibration", "merge_costs", "mh", "refine", "refinement_metrics"]

@@ -1,5 +1,6 @@
 """A run folder: config.toml, metrics.jsonl, snapshots.jsonl, summary.json, run.json, checkpoints/,
-figures/ and, with ``log.tensorboard``, tensorboard/."""
+figures/, for a task reading the user's files its saved data (data.json and data.npz,
+:mod:`gankit.tasks.saved`) and, with ``log.tensorboard``, tensorboard/."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from gankit.config import Config, read_toml
 from gankit.config.resolve import load_config
 from gankit.core.errors import GankitError
 from gankit.store.checkpoint import atomic_write_text, list_checkpoints
+from gankit.tasks.saved import read_saved, remove_saved
 
 
 def jsonable(value: Any) -> Any:
@@ -82,6 +84,7 @@ class RunFolder:
                     "to replace it")
             for stale in (self.metrics.path, self.snapshots.path, self.summary_path, self.info_path):
                 stale.unlink(missing_ok=True)
+            remove_saved(self.path)
             if self.tensorboard.is_dir():
                 for events in self.tensorboard.glob("events.out.tfevents.*"):
                     events.unlink()
@@ -99,12 +102,24 @@ class RunFolder:
             raise GankitError(f"cannot create run folder '{self.path}': {exc.strerror}") from None
         atomic_write_text(self.config_path, config.to_toml())
 
-    def load_config(self) -> Config:
+    def load_config(self, saved: dict[str, Any] | None = None) -> Config:
+        """config.toml, validated; its task built from the run's ``saved`` data when given
+        (:meth:`read_saved`), else from its source (training and resuming read the file)."""
+        self.check()
+        return load_config(read_toml(self.config_path), saved)
+
+    def check(self) -> None:
+        """Refuse a path that is no run folder, naming why."""
         if not self.path.is_dir():
             raise GankitError(f"run folder '{self.path}' does not exist")
         if not self.is_run():
             raise GankitError(f"'{self.path}' is not a gankit run folder (no config.toml)")
-        return load_config(read_toml(self.config_path))
+
+    def read_saved(self) -> dict[str, Any] | None:
+        """The task's saved data (data.json, data.npz); None for a task that keeps none, or a run
+        written before gankit kept it (its data are then read from their source)."""
+        self.check()
+        return read_saved(self.path)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.summary_path, json.dumps(jsonable(summary), indent=2) + "\n")

@@ -25,8 +25,10 @@ TASKS.register("images")(ImageFolder)
 TASKS.register("table")(Table)
 
 
-def make_task(name: str, params: dict[str, Any] | None = None) -> Task:
-    return build_task(TASKS.get(name), dict(params or {}))
+def make_task(name: str, params: dict[str, Any] | None = None, saved: dict[str, Any] | None = None) -> Task:
+    """The task ``name`` with ``params``; rebuilt from a run's ``saved`` state
+    (:mod:`gankit.tasks.saved`) instead of its source when one is given."""
+    return build_task(TASKS.get(name), dict(params or {}), saved)
 
 
 def data_source(source: str) -> tuple[str, dict[str, Any]]:

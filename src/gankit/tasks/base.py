@@ -43,6 +43,13 @@ class Task(ABC):
         """``n`` real points ``[n, *shape]`` as float32, on the generator's device, drawn from
         ``generator``."""
 
+    def calibration_rows(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` real points that D was not trained on, as :meth:`sample` returns them: what
+        refinement (:mod:`gankit.evaluation.refine`) calibrates D on and starts MH chains from.
+        Fresh draws of :meth:`sample` here (a known law has no training rows to avoid); a task
+        with a finite set of rows returns its held-out rows (:func:`cycled_order`)."""
+        return self.sample(n, generator)
+
     def sampler(self, generator: torch.Generator) -> Sampler:
         """The stream of real batches one member trains on; its state goes into checkpoints."""
         return Sampler(self, generator)
@@ -55,8 +62,21 @@ class Task(ABC):
 
     def use_run_folder(self, path: Any) -> None:
         """The run folder this task's run reads and writes, for whatever the task caches there
-        (the digits' reference classifier). Nothing here."""
+        (the digits' reference classifier) or keeps there (a task reading the user's files
+        writes its :meth:`saved_state`). Nothing here."""
         return None
+
+    def saved_state(self) -> dict[str, Any] | None:
+        """What sampling, decoding and evaluating need of this task's data, so that a run works
+        without its source: plain values and numpy arrays (:mod:`gankit.tasks.saved`), or None
+        when the task needs nothing kept (built-in distributions, the bundled digits)."""
+        return None
+
+    @classmethod
+    def from_saved_state(cls, params: dict[str, Any], state: dict[str, Any]) -> Task:
+        """The task rebuilt from ``params`` and a :meth:`saved_state`, without reading its
+        source. Built from its parameters alone here: a task with no state ignores one."""
+        return cls(**params)
 
     def output_head(self, x: torch.Tensor) -> torch.Tensor:
         """Applied to G's raw output ``[members, batch, *shape]`` before D or decoding sees it:
@@ -114,7 +134,14 @@ class Task(ABC):
     def general_metrics(self, real: np.ndarray, fake: np.ndarray, real2: np.ndarray) -> dict[str, float]:
         """The sample-based metrics of :mod:`gankit.metrics` on flattened rows, each with its
         floor from ``real2``; a task whose real draws can overlap (a finite held-out set) may
-        compare with disjoint real samples of its own instead."""
+        compare with disjoint real samples of its own instead. A task with a finite held-out
+        set in ``holdout_rows`` (a table) does so here: ``real`` and ``real2``, drawn from its
+        training rows with replacement, are not used (see :func:`gankit.metrics.held_out_metrics`)."""
+        held = getattr(self, "holdout_rows", None)
+        if held is not None:
+            from gankit.metrics import held_out_metrics
+
+            return held_out_metrics(np.asarray(held), fake)
         return general_metrics(real, fake, real2)
 
     def success(self, metrics: dict[str, float]) -> bool:
@@ -134,6 +161,13 @@ class Task(ABC):
     def discriminator_figure(self, discriminator: Any, device: Any, path: Any) -> Any:
         """A picture of D over the data space, where the task has one; returns its path or None."""
         return None
+
+
+def cycled_order(m: int, n: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` indices of ``m`` rows (on the CPU): random orders of all of them one after another,
+    so that no row repeats before every row has been drawn."""
+    return torch.cat([torch.randperm(m, generator=generator, device=generator.device)
+                      for _ in range(-(-n // m))])[:n].cpu()
 
 
 class Sampler:
@@ -189,8 +223,9 @@ class RowSampler(Sampler):
         self.position = int(state["position"])
 
 
-def build_task(task_class: type[Task], params: dict[str, Any]) -> Task:
-    """Instantiate a task, answering unknown or mistyped parameters with a GankitError."""
+def build_task(task_class: type[Task], params: dict[str, Any], saved: dict[str, Any] | None = None) -> Task:
+    """Instantiate a task, answering unknown or mistyped parameters with a GankitError; from a
+    run's ``saved`` state (:meth:`Task.from_saved_state`) when one is given."""
     fields = {f.name: f for f in dataclasses.fields(task_class)}  # type: ignore[arg-type]
     for key, value in params.items():
         if key not in fields:
@@ -213,4 +248,4 @@ def build_task(task_class: type[Task], params: dict[str, Any]) -> Task:
             raise GankitError(
                 f"data.{key} must be of type {expected.__name__}, got {value!r}"
             )
-    return task_class(**params)
+    return task_class(**params) if saved is None else task_class.from_saved_state(params, saved)

@@ -173,14 +173,24 @@ class Scorer:
         values.update({f"feature_{k}": v for k, v in prdc(self.reference, features).items()})
         return values
 
+    def _floor_pick(self, m: int) -> np.ndarray:
+        """Which ``m`` floor images stand for a perfect generator: all of them, or ``m`` drawn
+        with a fixed seed (kept in their order). Never the first ``m``: the held-out images are
+        in file order, and a folder of one subfolder per class is sorted by class."""
+        if m == len(self.floor):
+            return np.arange(m)
+        return np.sort(np.random.default_rng(FEATURE_SEED).choice(len(self.floor), m, replace=False))
+
     def metrics(self, fake: np.ndarray) -> dict[str, float]:
         """Every metric on ``min(len(fake), floor images)`` generated images, each followed by
-        ``NAME_floor``, its value for as many held-out real images. Non-finite generated pixels
-        (a diverged generator) are clipped into range first, so the metrics stay defined."""
+        ``NAME_floor``, its value for as many held-out real images (:meth:`_floor_pick`).
+        Non-finite generated pixels (a diverged generator) are clipped into range first, so the
+        metrics stay defined."""
         m = min(len(fake), len(self.floor))
         x = torch.as_tensor(np.nan_to_num(np.asarray(fake[:m], np.float32), nan=0.0)).clamp(-1, 1)
         if m not in self._floor_values:
-            self._floor_values[m] = self._values(self.floor_x[:m], self.floor[:m])
+            pick = self._floor_pick(m)
+            self._floor_values[m] = self._values(self.floor_x[pick], self.floor[pick])
         return with_floors(self._values(x, self.space.features(x)), self._floor_values[m])
 
 

@@ -22,7 +22,7 @@ import torch
 
 from gankit.core.errors import GankitError
 from gankit.metrics import general_metrics
-from gankit.tasks.base import RowSampler, Task
+from gankit.tasks.base import RowSampler, Task, cycled_order
 from gankit.tasks.image_io import (
     ARRAY_SUFFIXES,
     IMAGE_SUFFIXES,
@@ -32,6 +32,7 @@ from gankit.tasks.image_io import (
     load_folder,
     write_pngs,
 )
+from gankit.tasks.image_state import SavedImages
 from gankit.tasks.pixels import decode_to_uint8, encode_uint8, grid, upscale
 
 # Reading and writing files and converting pixels live in their own modules; these names stay
@@ -68,10 +69,12 @@ class ImageTask(Task):
     labels: np.ndarray | None = None
     figure_points = 36  # images in a snapshot's grid (6 x 6)
 
-    def _split(self) -> None:
+    def _split(self, total: int | None = None) -> None:
         """Index the arranged ``self.images`` (see :func:`arrangement`): training images, then
-        the reference half, then the floor half, each a view, not a copy."""
-        train, reference, floor = _split_sizes(len(self.images), self.holdout)
+        the reference half, then the floor half, each a view, not a copy. ``total``: the data
+        set's size, where ``images`` keeps fewer training images (a saved state's)."""
+        _, reference, floor = _split_sizes(total or len(self.images), self.holdout)
+        train = len(self.images) - reference - floor
         self.train_index = np.arange(train)
         # The metrics use at most METRIC_IMAGES of each half: their cost grows with the square.
         self.reference_index = np.arange(train, train + min(reference, METRIC_IMAGES))
@@ -91,6 +94,12 @@ class ImageTask(Task):
         m = len(self._held_rows)
         order = torch.cat([torch.randperm(m, generator=generator, device=generator.device)
                            for _ in range(-(-n // m))])[:n].cpu()
+        return encode_uint8(self._held_rows[order].to(generator.device))
+
+    def calibration_rows(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` held-out images (never trained on) in a random order, each once before any
+        repeats: what refinement calibrates D on."""
+        order = cycled_order(len(self._held_rows), n, generator)
         return encode_uint8(self._held_rows[order].to(generator.device))
 
     def sampler(self, generator: torch.Generator) -> ImageSampler:
@@ -328,7 +337,7 @@ _LOADED: dict[tuple[Any, ...], np.ndarray] = {}  # one load per process: configs
 
 
 @dataclass
-class ImageFolder(ImageTask):
+class ImageFolder(SavedImages, ImageTask):
     """The user's images: ``--data DIR/`` (image files of any format in
     :data:`~gankit.tasks.image_io.IMAGE_SUFFIXES`, recursively) or ``--data FILE.npy``
     / ``FILE.npz`` (an ``[N, H, W]`` or ``[N, H, W, C]`` array). ``size``: the square size

@@ -3,15 +3,22 @@
 A seeded share of the rows (``data.holdout``, 20% by default, drawn with ``data.split_seed``)
 is held out: the networks never see it, and every metric compares generated rows with it. The
 run's config records the file's fingerprint (:func:`gankit.tasks.table_io.fingerprint`) and a
-hash of the held-out rows' indices (``split_hash``); a changed file, or a split that came out
-differently, is refused when the run is evaluated or sampled later. The split does not depend
-on the run's ``--seed``, so runs with different seeds are scored on the same rows.
+hash of the held-out rows' indices (``split_hash``). The split does not depend on the run's
+``--seed``, so runs with different seeds are scored on the same rows.
+
+The run folder is the model: when a run starts, the table keeps in it what sampling, decoding
+and evaluating need (:meth:`Table.saved_state`: the fitted codec, the encoded held-out rows and
+up to ``TRAIN_ROWS_KEPT`` encoded training rows; :mod:`gankit.tasks.saved`), and a run read back
+is always built from that (:meth:`Table.from_saved_state`), whether or not the file is still
+there. Training and ``--resume`` read the file itself, and refuse it when missing or changed.
 
 Columns, missing values and ranges: see :mod:`gankit.tasks.table_codec`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import sys
 from collections.abc import Iterable
@@ -23,8 +30,9 @@ import numpy as np
 import torch
 
 from gankit.core.errors import GankitError, did_you_mean
-from gankit.tasks.base import RowSampler, Sampler, Task
-from gankit.tasks.table_data import TableData
+from gankit.tasks.base import RowSampler, Sampler, Task, cycled_order
+from gankit.tasks.saved import STATE_FILE, check_saved, write_saved
+from gankit.tasks.table_data import TableData, subsample
 from gankit.tasks.table_figures import draw_projection, table_figures
 from gankit.tasks.table_io import SUFFIXES, fingerprint, read_table
 from gankit.tasks.table_metrics import table_metrics
@@ -35,6 +43,12 @@ if TYPE_CHECKING:  # pandas and the codec load when a table is read, not with ev
 
 _READ: dict[tuple[Any, ...], tuple[pd.DataFrame, str]] = {}  # one read per file version and process
 _TOLD: set[tuple[Any, ...]] = set()  # the decisions on a table are printed once per process
+# Encoded training rows a run folder keeps (all of them up to this many, else a seeded subsample):
+# the metrics and figures read at most 2,000 (table_metrics) and 5,000 (the projection) of them.
+TRAIN_ROWS_KEPT = 20_000
+# The parameters that decide the rows and their encoding: a saved state is refused for others.
+SHAPING = ("holdout", "split_seed", "categorical", "discrete", "drop", "normalise", "fingerprint",
+           "split_hash")
 
 
 def _column_list(key: str, value: Any) -> tuple[str, ...]:
@@ -49,6 +63,9 @@ def _column_list(key: str, value: Any) -> tuple[str, ...]:
 
 
 def _read(path: Path) -> tuple[pd.DataFrame, str]:
+    if not path.is_file():
+        raise GankitError(f"table file '{path}' does not exist; training and --resume read it (a run "
+                          "trained on it samples, evaluates and plots without it)")
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _READ:
@@ -78,13 +95,7 @@ class Table(Task):
     sample_chunk_rows = 50_000  # rows decoded and written at once: memory bounded by one chunk
 
     def __post_init__(self) -> None:
-        if not self.path:
-            raise GankitError("the table dataset reads a file: use --data FILE.csv (or .tsv, .npy)")
-        self.categorical = _column_list("categorical", self.categorical)
-        self.discrete = _column_list("discrete", self.discrete)
-        self.drop = _column_list("drop", self.drop)
-        if not 0 < self.holdout <= 0.5:
-            raise GankitError(f"data.holdout must be in (0, 0.5], got {self.holdout}")
+        self._check_params()
         path = Path(self.path).expanduser().resolve()
         self.path = str(path)
         frame, found = _read(path)
@@ -101,31 +112,36 @@ class Table(Task):
         frame = frame.drop(columns=list(self.drop))
         if frame.shape[1] == 0:
             raise GankitError("data.drop leaves no column to learn")
-        held = max(2, round(self.holdout * len(frame)))
-        order = np.random.default_rng(self.split_seed).permutation(len(frame))
-        self.holdout_index = np.sort(order[:held])
-        self.train_index = np.sort(order[held:])
-        split = hashlib.sha256(self.holdout_index.astype("<i8").tobytes()).hexdigest()[:16]
-        if self.split_hash and self.split_hash != split:
-            raise GankitError(f"the held-out rows of '{path}' are not the ones this run recorded "
-                              f"(split {split}, the run's {self.split_hash}); a numpy with another "
-                              "permutation algorithm? Train a new run")
-        self.split_hash = split
+        _split(self, len(frame))
         train = frame.iloc[self.train_index].reset_index(drop=True)
         from gankit.tasks.table_codec import TableCodec
 
         self.codec = TableCodec.fit(frame, train, self.categorical, self.discrete, self.normalise)
+        self.train_frame: pd.DataFrame | None = train  # None when built from a saved state
+        self.holdout_frame: pd.DataFrame | None = frame.iloc[self.holdout_index].reset_index(drop=True)
+        self._saved: dict[str, Any] | None = None  # read from the file: use_run_folder keeps it
+        self._set_up(self.codec.encode(train), self.codec.encode(self.holdout_frame))
+
+    def _check_params(self) -> None:
+        if not self.path:
+            raise GankitError("the table dataset reads a file: use --data FILE.csv (or .tsv, .npy)")
+        self.categorical = _column_list("categorical", self.categorical)
+        self.discrete = _column_list("discrete", self.discrete)
+        self.drop = _column_list("drop", self.drop)
+        if not 0 < self.holdout <= 0.5:
+            raise GankitError(f"data.holdout must be in (0, 0.5], got {self.holdout}")
+
+    def _set_up(self, train_rows: np.ndarray, holdout_rows: np.ndarray) -> None:
+        """What the networks, metrics and figures use, from the fitted codec and encoded rows."""
         if self.codec.width == 0:
-            raise GankitError(f"'{path}': every column holds one value or none; there is nothing to learn")
+            raise GankitError(f"'{self.path}': every column holds one value or none; there is nothing "
+                              "to learn")
         if self.target:
             modelled = [c.name for c in self.codec.modelled]
             if self.target not in modelled:
                 raise GankitError(f"data.target '{self.target}' is not a learned column of the table"
                                   f"{did_you_mean(self.target, modelled)}; learned: {', '.join(modelled)}")
-        self.train_frame = train
-        self.holdout_frame = frame.iloc[self.holdout_index].reset_index(drop=True)
-        self.data = TableData(self.codec, self.codec.encode(train), self.codec.encode(self.holdout_frame),
-                              self.target)
+        self.data = TableData(self.codec, train_rows, holdout_rows, self.target)
         self.train_rows = torch.from_numpy(self.data.train_rows)  # no copy: one array for both
         self.holdout_rows = self.data.holdout_rows
         self._head_groups = _span_groups(self.codec.spans())
@@ -134,6 +150,21 @@ class Table(Task):
         if told not in _TOLD:
             _TOLD.add(told)
             print(self.describe(), file=sys.stderr)
+
+    def saved_state(self) -> dict[str, Any]:
+        """The fitted codec, the encoded held-out rows and training rows (see :func:`_state`)."""
+        return self._saved if self._saved is not None else _state(self)
+
+    @classmethod
+    def from_saved_state(cls, params: dict[str, Any], state: dict[str, Any]) -> Table:
+        """The table of a run folder, from its saved state: the file is not read."""
+        return _from_state(cls, params, state)
+
+    def use_run_folder(self, path: Any) -> None:
+        """Keep the saved state in the run folder (one that cannot be written needs the file)."""
+        if self._saved is None:
+            with contextlib.suppress(OSError):
+                write_saved(path, self.saved_state())
 
     @classmethod
     def accepts(cls, source: str) -> bool:
@@ -163,6 +194,12 @@ class Table(Task):
         pick = torch.randint(len(self.train_rows), (n,), generator=generator, device=generator.device)
         return self.train_rows[pick.cpu()].to(generator.device)
 
+    def calibration_rows(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` held-out rows (never trained on) in a random order, each once before any
+        repeats: what refinement calibrates D on, never the training rows :meth:`sample` draws."""
+        rows = torch.from_numpy(self.data.holdout_rows)
+        return rows[cycled_order(len(rows), n, generator)].to(generator.device)
+
     def sampler(self, generator: torch.Generator) -> Sampler:
         return RowSampler(self.train_rows.to(generator.device), generator)
 
@@ -184,8 +221,8 @@ class Table(Task):
         """Rows of the table (a DataFrame with its columns) -> encoded rows."""
         import pandas as pd
 
-        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data,
-                                                                          columns=self.train_frame.columns)
+        columns = [c.name for c in self.codec.columns]
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data, columns=columns)
         return torch.from_numpy(self.codec.encode(frame))
 
     def decode(self, x: torch.Tensor | np.ndarray) -> pd.DataFrame:
@@ -223,6 +260,60 @@ class Table(Task):
         columns = [c.name for c in self.codec.columns]
         n = write_frames(chunks, out, columns)
         return f"wrote {n} rows of {len(columns)} columns to {out}"
+
+
+def _split(task: Table, rows: int) -> None:
+    """The held-out and training rows' indices among the file's ``rows`` rows, checked against
+    the run's ``split_hash`` when it has one."""
+    held = max(2, round(task.holdout * rows))
+    order = np.random.default_rng(task.split_seed).permutation(rows)
+    task.holdout_index = np.sort(order[:held])
+    task.train_index = np.sort(order[held:])
+    split = hashlib.sha256(task.holdout_index.astype("<i8").tobytes()).hexdigest()[:16]
+    if task.split_hash and task.split_hash != split:
+        raise GankitError(f"the held-out rows of '{task.path}' are not the ones this run recorded "
+                          f"(split {split}, the run's {task.split_hash}); a numpy with another "
+                          "permutation algorithm? Train a new run")
+    task.split_hash = split
+
+
+def _state(task: Table) -> dict[str, Any]:
+    """A table's saved state: the fitted codec (column names, order, types, categories,
+    quantiles, decimals, ranges, missing indicators), the encoded held-out rows and the encoded
+    training rows (at most ``TRAIN_ROWS_KEPT``, a seeded subsample beyond), with the parameters
+    they were made with."""
+    return {"task": task.name, "params": {key: getattr(task, key) for key in SHAPING},
+            "rows": len(task.train_index) + len(task.holdout_index),
+            "codec": task.codec.to_dict(), "holdout_rows": task.data.holdout_rows,
+            "train_rows": subsample(task.data.train_rows, TRAIN_ROWS_KEPT, 0)}
+
+
+def _from_state(cls: type[Table], params: dict[str, Any], state: dict[str, Any]) -> Table:
+    from gankit.tasks.table_codec import TableCodec
+
+    task = cls.__new__(cls)
+    for f in dataclasses.fields(cls):
+        setattr(task, f.name, params.get(f.name, f.default))
+    task._check_params()
+    kept = state.get("params", {})
+    for key in ("fingerprint", "split_hash"):  # a config without them takes the state's
+        setattr(task, key, getattr(task, key) or kept.get(key, ""))
+    check_saved(state, cls.name, {key: getattr(task, key) for key in SHAPING})
+    try:
+        task.codec = TableCodec.from_dict(state["codec"])
+        rows = int(state["rows"])
+        train, held = (np.asarray(state[key], dtype=np.float32) for key in ("train_rows", "holdout_rows"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GankitError(f"the run folder's saved table ({STATE_FILE}) is incomplete or malformed "
+                          f"({type(exc).__name__}: {exc})") from None
+    if any(a.ndim != 2 or a.shape[1] != task.codec.width for a in (train, held)):
+        raise GankitError(f"the run folder's saved table ({STATE_FILE}) holds rows of shape "
+                          f"{train.shape[1:]}, its columns encode {task.codec.width} values")
+    _split(task, rows)
+    task.train_frame = task.holdout_frame = None
+    task._saved = state
+    task._set_up(train, held)
+    return task
 
 
 def _span_groups(spans: list[tuple[int, int]]) -> list[torch.Tensor]:

@@ -20,7 +20,7 @@ Decisions, each counted and printed when a table is read:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ QUANTILES = 1000  # levels of the quantile transform (fewer when there are fewer
 EDGE = 1e-7  # the quantile transform's outermost levels, mapped to about +-5.2 standard deviations
 NORMALISATIONS = ("quantile", "standard")
 MAX_DECIMALS = 6  # numbers written with more decimals than this are decoded unrounded
+PLAIN = (str, bool, int, float, type(None))  # category values a run folder keeps (JSON's own)
 
 
 @dataclass
@@ -72,6 +73,26 @@ class Column:
         if self.numeric and self.has_missing:
             return [(self.start + 1, self.start + 3)]
         return []
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON keeps it (numpy scalars as Python's, the dtype by its name),
+        ``quantiles`` as the float64 array it is."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["dtype"] = str(self.dtype)
+        out["categories"] = [v.item() if isinstance(v, np.generic) else v for v in self.categories]
+        odd = [v for v in out["categories"] if not isinstance(v, PLAIN)]
+        if odd:
+            raise GankitError(f"column '{self.name}' holds {odd[0]!r} ({type(odd[0]).__name__}), which a "
+                              "run folder cannot keep; convert the column to text or numbers")
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Column:
+        values = dict(values)
+        values["dtype"] = pd.api.types.pandas_dtype(values["dtype"])
+        if values["quantiles"] is not None:
+            values["quantiles"] = np.asarray(values["quantiles"], dtype=np.float64)
+        return cls(**values)
 
 
 def _names(key: str, names: tuple[str, ...], columns: list[str]) -> None:
@@ -207,6 +228,15 @@ class TableCodec:
             start += column.width
             columns.append(column)
         return cls(columns, normalise)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted codec as plain values and float arrays (each column's quantiles), for a
+        run folder: :meth:`from_dict` gives back a codec that encodes and decodes exactly so."""
+        return {"normalise": self.normalise, "columns": [c.to_dict() for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TableCodec:
+        return cls([Column.from_dict(c) for c in values["columns"]], values["normalise"])
 
     @property
     def width(self) -> int:

@@ -29,13 +29,22 @@ def subsample(rows: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return rows[np.sort(np.random.default_rng(seed).choice(len(rows), n, replace=False))]
 
 
+def shuffled(rows: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """At most ``n`` of ``rows`` in a seeded random order, without replacement: the first
+    ``n`` of a permutation drawn with ``seed``. Unlike :func:`subsample` it never keeps the
+    file's order, so a sample cut in two gives two halves of the same law even when the file
+    is sorted (by a category, say); the held-out rows are kept in file order."""
+    return rows[np.random.default_rng(seed).permutation(len(rows))[:n]]
+
+
 @dataclass
 class TableData:
     """A table as the networks see it, and as its metrics and figures compare with.
 
     ``train_rows`` and ``holdout_rows`` are encoded by ``codec`` (``[rows, codec.width]``,
-    float32); the held-out rows are never trained on. ``target`` names the column ml_efficacy
-    predicts ("" for none).
+    float32), possibly in the file's order (a sorted file's rows stay sorted); the held-out rows
+    are never trained on, and the metrics take them in a seeded random order (:func:`shuffled`).
+    ``target`` names the column ml_efficacy predicts ("" for none).
 
     ``cache`` holds arrays derived from these rows, computed once per table since the rows do not
     change: ``"pca"`` (the projection of the figures), ``"references"`` (the metrics' fixed

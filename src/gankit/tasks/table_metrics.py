@@ -8,7 +8,10 @@
   pairs, drawn with a fixed seed on wide tables.
 - ``quality_score``: the mean of the two.
 - ``detection_auc``: ROC AUC of a logistic regression telling held-out rows from generated
-  ones, 3-fold cross-validated on equal numbers of each (0.5: indistinguishable).
+  ones, 3-fold stratified cross-validation on equal numbers of each (0.5: indistinguishable),
+  with ``detection_auc_std``, its spread over the folds, and ``detection_score``, SDMetrics'
+  ``1 - (max(AUC, 0.5) * 2 - 1)`` averaged over folds (1: indistinguishable, 0: told apart). An
+  AUC below 0.5 is noise of a small held-out set (see :func:`detection_auc`).
 - ``ml_efficacy`` (with ``data.target``): a model trained on generated rows, scored on the
   held-out rows: macro F1 of a logistic regression (category target) or R^2 of a ridge
   regression (number target).
@@ -17,9 +20,12 @@
   rows, near 1 for one that memorises).
 
 Each comes with ``NAME_floor``: its value when training rows stand in for the generated ones
-(for ``ml_efficacy``, the model trained on real training rows); for ``dcr_share``, held-out rows
-that neither reference set holds stand in (0.5 up to noise). Rows are encoded as the networks see
-them and generated rows first decoded and encoded again, so the metrics score what a user gets.
+(for ``ml_efficacy``, the model trained on real training rows); for ``dcr_share``, half of the
+held-out rows stand in, against the other half and as many training rows (0.5 up to noise). The
+held-out rows are taken in a seeded random order, never the file's: a file sorted by a category
+would otherwise give a first and a second half of different laws (a dcr_share_floor of 0.9).
+Rows are encoded as the networks see them and generated rows first decoded and encoded again,
+so the metrics score what a user gets.
 At most ``MAX_ROWS`` rows of each sample are used, which keeps an evaluation under a second or
 two on one CPU for tables of tens of columns.
 """
@@ -32,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gankit.metrics import with_floors
-from gankit.tasks.table_data import MAX_ROWS, TableData, subsample
+from gankit.tasks.table_data import MAX_ROWS, TableData, shuffled, subsample
 
 if TYPE_CHECKING:
     from gankit.tasks.table_codec import TableCodec
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 MAX_PAIRS = 1000
 BINS = 10
 SEED = 0
+DETECTION_FOLDS = 3  # as SDMetrics' detection metrics
 
 
 def _tv(a: np.ndarray, b: np.ndarray, size: int) -> float:
@@ -121,21 +128,58 @@ def column_pair_trends(codec: TableCodec, real: list[np.ndarray], fake: list[np.
     return float(np.mean(scores))
 
 
-def detection_auc(real: np.ndarray, fake: np.ndarray) -> float:
+def detection_folds(real: np.ndarray, fake: np.ndarray) -> np.ndarray:
+    """ROC AUC, fold by fold, of a logistic regression telling ``fake`` rows (class 1) from
+    ``real`` ones: ``DETECTION_FOLDS``-fold stratified cross-validation, as SDMetrics'
+    LogisticDetection, on balanced classes: ``n = min(len(real), len(fake))`` random rows of
+    each (SDMetrics takes all rows of both, however many). NaN for fewer than
+    ``DETECTION_FOLDS`` rows of either. BLAS runs on one thread: on these few rows more threads
+    only wait on each other (several times slower on a busy machine)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
 
     n = min(len(real), len(fake))
-    if n < 3:
-        return float("nan")
+    if n < DETECTION_FOLDS:
+        return np.full(DETECTION_FOLDS, np.nan)
     # random rows, not the first ones: rows kept in file order may be sorted (iris is, by species)
     x = np.concatenate([subsample(real, n, SEED), subsample(fake, n, SEED + 1)])
     y = np.r_[np.zeros(n), np.ones(n)]
-    folds = StratifiedKFold(3, shuffle=True, random_state=SEED)
-    with warnings.catch_warnings():
+    folds = StratifiedKFold(DETECTION_FOLDS, shuffle=True, random_state=SEED)
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")  # convergence warnings on separable data: the AUC is 1 anyway
-        scores = cross_val_score(LogisticRegression(max_iter=300), x, y, cv=folds, scoring="roc_auc")
-    return float(np.mean(scores))
+        return cross_val_score(LogisticRegression(max_iter=300), x, y, cv=folds, scoring="roc_auc")
+
+
+def detection_score(aucs: np.ndarray) -> float:
+    """SDMetrics' detection score of the folds' AUCs: ``1 - mean(max(AUC, 0.5) * 2 - 1)``,
+    1 when no fold tells generated from real (any AUC at or below 0.5), 0 when every fold
+    tells them apart perfectly. The clipping is per fold, as in SDMetrics."""
+    return float(1 - np.mean(np.maximum(np.asarray(aucs, dtype=np.float64), 0.5) * 2 - 1))
+
+
+def detection_auc(real: np.ndarray, fake: np.ndarray) -> float:
+    """The mean over folds of :func:`detection_folds`: 0.5 when the detector does no better
+    than chance, 1 when it tells every generated row from the real ones.
+
+    An AUC below 0.5 means no more than 0.5: a detector cannot do worse than chance except by
+    noise, and with a small held-out set the noise is large: a perfect generator (fresh rows of
+    the table's law) scatters by about 0.08 around 0.5 with 69 held-out rows, 23 + 23 rows per
+    test fold (benchmarks/own_data_floors.py). ``detection_score`` clips it, as SDMetrics does.
+    An AUC below 0.5 by more than twice ``detection_auc_std`` (its spread over folds) is worth
+    a look for a fault, such as the same rows in both classes: a row that is real in a test
+    fold and generated in the training folds is predicted generated, which pulls the AUC below
+    0.5.
+    """
+    return float(np.mean(detection_folds(real, fake)))
+
+
+def detection(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
+    """``detection_auc`` (the mean AUC over folds, :func:`detection_auc`), ``detection_auc_std``
+    (its standard deviation over the folds) and ``detection_score`` (:func:`detection_score`)."""
+    aucs = detection_folds(real, fake)
+    return {"detection_auc": float(np.mean(aucs)), "detection_auc_std": float(np.std(aucs)),
+            "detection_score": detection_score(aucs)}
 
 
 def ml_efficacy(data: TableData, train: np.ndarray, test: np.ndarray) -> float:
@@ -143,6 +187,7 @@ def ml_efficacy(data: TableData, train: np.ndarray, test: np.ndarray) -> float:
     ``data.target``."""
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.metrics import f1_score, r2_score
+    from threadpoolctl import threadpool_limits
 
     column = next(c for c in data.codec.modelled if c.name == data.target)
     features = np.ones(train.shape[1], dtype=bool)
@@ -152,7 +197,7 @@ def ml_efficacy(data: TableData, train: np.ndarray, test: np.ndarray) -> float:
     if column.categorical:
         if len(np.unique(y_train)) < 2:
             return 0.0  # one class generated: nothing to learn a boundary from
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")
             model = LogisticRegression(max_iter=500).fit(train[:, features], y_train)
         return float(f1_score(y_test, model.predict(test[:, features]), average="macro"))
@@ -185,7 +230,7 @@ def _scores(data: TableData, real: np.ndarray, fake: np.ndarray, near: np.ndarra
     shapes = column_shapes(codec, real_views, fake_views)
     trends = column_pair_trends(codec, real_views, fake_views)
     values = {"column_shapes": shapes, "column_pair_trends": trends, "quality_score": (shapes + trends) / 2,
-              "detection_auc": detection_auc(real, fake)}
+              **detection(real, fake)}
     if data.target:
         values["ml_efficacy"] = ml_efficacy(data, fake, real)
     values["dcr_share"] = dcr_share(fake, near, real)
@@ -193,10 +238,11 @@ def _scores(data: TableData, real: np.ndarray, fake: np.ndarray, near: np.ndarra
 
 
 def _references(data: TableData) -> dict[str, np.ndarray]:
-    """Fixed subsamples per table: held-out rows, training rows, and as many training rows as
-    held-out ones (dcr_share's second reference)."""
+    """Fixed samples per table: the held-out rows in a seeded random order (never the file's,
+    which may be sorted), training rows, and as many training rows as held-out ones
+    (dcr_share's second reference)."""
     def make() -> dict[str, np.ndarray]:
-        real = subsample(data.holdout_rows, MAX_ROWS, SEED)
+        real = shuffled(data.holdout_rows, MAX_ROWS, SEED)
         return {"real": real, "train": subsample(data.train_rows, MAX_ROWS, SEED + 1),
                 "near": subsample(data.train_rows, len(real), SEED + 2)}
 
@@ -208,7 +254,8 @@ def _floors(data: TableData) -> dict[str, float]:
         refs = _references(data)
         floors = _scores(data, refs["real"], refs["train"], refs["near"])
         # dcr_share: half the held-out rows as candidates, the other half and as many training
-        # rows as references; none of the three sets overlaps.
+        # rows as references; none of the three sets overlaps. The held-out rows are in a seeded
+        # random order, so the halves are two samples of one law even when the file is sorted.
         half = len(refs["real"]) // 2
         near = subsample(data.train_rows, len(refs["real"]) - half, SEED + 3)
         floors["dcr_share"] = dcr_share(refs["real"][:half], near, refs["real"][half:])
@@ -218,8 +265,17 @@ def _floors(data: TableData) -> dict[str, float]:
 
 
 def table_metrics(data: TableData, fake: np.ndarray) -> dict[str, float]:
-    """Every table metric of generated rows ``fake`` (G's encoded output), each with its floor."""
+    """Every table metric of generated rows ``fake`` (G's encoded output), each with its floor;
+    ``detection_auc_std``, the spread of detection_auc over folds, follows detection_auc's floor
+    and has none of its own."""
     refs = _references(data)
     fake = data.harden(subsample(np.asarray(fake).reshape(len(fake), -1), MAX_ROWS, SEED))
     values = _scores(data, refs["real"], fake, refs["near"])
-    return with_floors(values, _floors(data))
+    spread = values.pop("detection_auc_std")
+    floors = {k: v for k, v in _floors(data).items() if k != "detection_auc_std"}
+    result = {}
+    for key, value in with_floors(values, floors).items():
+        result[key] = value
+        if key == "detection_auc_floor":
+            result["detection_auc_std"] = spread
+    return result

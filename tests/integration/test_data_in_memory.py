@@ -14,6 +14,7 @@ from gankit.api.run import Run
 from gankit.api.training import resume
 from gankit.core.errors import GankitError
 from gankit.store.checkpoint import open_latest
+from helpers import bars
 
 QUIET = {"progress": False, "figures": False}
 FAST = {"log.eval_every": 30, "log.snapshot_every": 30, "log.checkpoint_every": 30, "train.batch_size": 60}
@@ -30,14 +31,6 @@ def frame(n=300, seed=0):
                          "city": rng.choice(["a", "b", "c"], n), "count": rng.poisson(6, n)})
     data.loc[rng.random(n) < 0.1, "y"] = np.nan
     return data
-
-
-def bars(n=200, size=8, seed=0):
-    rng = np.random.default_rng(seed)
-    images = np.zeros((n, size, size), np.uint8)
-    for image, column in zip(images, rng.integers(0, size, n)):
-        image[:, column] = 255
-    return images
 
 
 def _tensors(run_path):
@@ -78,7 +71,7 @@ def test_a_2d_array_trains_as_a_table_and_a_uint8_array_as_images(tmp_path):
     assert table.task.name == "table" and (tmp_path / "table" / "array.npy").is_file()
     assert list(table.sample(4, seed=0).columns) == ["x0", "x1", "x2"]
     np.testing.assert_array_equal(np.load(tmp_path / "table" / "array.npy"), rows)
-    images = gankit.train(data=bars(), steps=5, out=tmp_path / "images", set=IMAGES, **QUIET)
+    images = gankit.train(data=bars(200), steps=5, out=tmp_path / "images", set=IMAGES, **QUIET)
     assert images.task.name == "images" and images.task.shape == (1, 8, 8)
     sample = images.sample(3, seed=0)
     assert sample.shape == (3, 8, 8) and sample.dtype == np.uint8
@@ -163,7 +156,7 @@ def test_synthesizer_fits_samples_and_refines(tmp_path):
 
 
 def test_synthesizer_fits_images(tmp_path):
-    synth = gankit.Synthesizer(out=tmp_path / "run", steps=5, set=IMAGES, progress=False).fit(bars())
+    synth = gankit.Synthesizer(out=tmp_path / "run", steps=5, set=IMAGES, progress=False).fit(bars(200))
     assert synth.sample(6, seed=1).shape == (6, 8, 8)
 
 

@@ -17,18 +17,10 @@ from gankit.nets.population import build_networks
 from gankit.tasks import data_source, make_task
 from gankit.tasks.image_metrics import frechet_distance
 from gankit.tasks.images import ImageFolder, arrangement, decode_to_uint8
+from helpers import bars
 
 TINY = {"model.options": {"width": 8}, "model.noise_dim": 16, "log.eval_every": 50, "log.log_every": 25,
         "log.snapshot_every": 50, "log.checkpoint_every": 50}
-
-
-def bars(n, size=8, seed=0):
-    """``n`` uint8 pictures of one bright vertical bar at a random column on black."""
-    rng = np.random.default_rng(seed)
-    images = np.zeros((n, size, size), np.uint8)
-    for image, column in zip(images, rng.integers(0, size, n)):
-        image[:, column] = 255
-    return images
 
 
 def write_pngs(folder, images, mode="L"):

@@ -3,7 +3,6 @@ table sorted by a category with missing values: the general metrics compare with
 halves of the held-out rows, and every metric says which way is better. The run trains two
 steps: only its folder and checkpoint are needed."""
 
-from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import gankit
 from gankit.api.reporting import write_report
 from gankit.cli import main
 from gankit.evaluation import Evaluator
+from helpers import HtmlPage
 
 TINY = {"model.g_hidden": [16], "model.d_hidden": [16], "train.batch_size": 40, "log.eval_every": 2,
         "log.snapshot_every": 2, "log.checkpoint_every": 2}
@@ -67,32 +67,8 @@ def test_eval_prints_which_way_is_better(run, capsys):
     assert "better" not in lines["precision_floor"]
 
 
-class _Tables(HTMLParser):
-    def __init__(self, text):
-        super().__init__()
-        self.tables, self._cell = [], None
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = ""
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th"):
-            self.tables[-1][-1].append(self._cell.strip())
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell += data
-
-
 def test_the_report_says_which_way_is_better(run, tmp_path):
-    page = _Tables(write_report(run.path, tmp_path / "r.html").read_text())
+    page = HtmlPage(write_report(run.path, tmp_path / "r.html").read_text())
     metrics = page.tables[0]
     assert metrics[0] == ["metric", "value", "noise floor", "better"]
     rows = {row[0]: row for row in metrics[1:]}

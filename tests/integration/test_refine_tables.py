@@ -11,6 +11,7 @@ from gankit.api.run import Run
 from gankit.cli import main
 from gankit.evaluation.refine import RefineSettings, merge_costs, refine
 from gankit.tasks.table import Table
+from helpers import bars
 
 FAST = {"log.eval_every": 30, "log.snapshot_every": 30, "log.checkpoint_every": 30, "train.batch_size": 60}
 
@@ -136,14 +137,6 @@ def test_a_tables_calibration_rows_are_seeded_draws_of_its_held_out_rows(table_r
     b = task.calibration_rows(500, torch.Generator().manual_seed(1))
     torch.testing.assert_close(a, b)
     assert a.shape == (500, *task.shape) and a.dtype == torch.float32
-
-
-def bars(n, size=8, seed=0):
-    rng = np.random.default_rng(seed)
-    images = np.zeros((n, size, size), np.uint8)
-    for image, column in zip(images, rng.integers(0, size, n)):
-        image[:, column] = 255
-    return images
 
 
 def test_sample_refine_for_images_writes_refined_images_and_the_acceptance_line(tmp_path, capsys):

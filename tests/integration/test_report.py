@@ -3,7 +3,6 @@
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 
 import pytest
 
@@ -11,6 +10,7 @@ import gankit
 from gankit.api.reporting import write_report
 from gankit.api.run import Run
 from gankit.cli import main
+from helpers import HtmlPage
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -24,39 +24,11 @@ def runs(tmp_path_factory):
     return root, plain, odd
 
 
-class _Page(HTMLParser):
-    """The tables (as lists of rows of cell texts) and the image sources of a page."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.tables, self.images, self._cell = [], [], None
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = ""
-        elif tag == "img":
-            self.images.append(dict(attrs)["src"])
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th"):
-            self.tables[-1][-1].append(self._cell.strip())
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell += data
-
-
 def test_the_page_holds_settings_that_differ_metrics_floors_and_every_figure(runs, tmp_path):
     root, plain, odd = runs
     out = write_report([plain.path, odd.path], tmp_path / "r.html")
     text = out.read_text()
-    page = _Page(text)
+    page = HtmlPage(text)
     settings = {row[0]: row[1:] for row in page.tables[0]}
     assert settings["train.loss"] == ["minimax", "hinge"] and settings["seeds"] == ["1", "2"]
     assert "train.batch_size" not in settings  # the same in both runs
@@ -100,7 +72,7 @@ def test_a_headless_browser_decodes_every_image_and_logs_no_error(runs, tmp_path
     out = write_report([plain.path, odd.path], tmp_path / "report.html")
     dom = _chromium("--virtual-time-budget=10000", "--dump-dom", out.as_uri(), tmp_path=tmp_path).stdout
     body = re.search(r"<body[^>]*>", dom).group(0)
-    count = len(_Page(out.read_text()).images)
+    count = len(HtmlPage(out.read_text()).images)
     assert f'data-images="{count}/{count}"' in body and 'data-images-ok="true"' in body, body
     assert "data-errors" not in body  # the page's script counts errors on the body
     assert '<table class="metrics">' in dom
@@ -135,7 +107,8 @@ def test_the_report_draws_floors_on_their_metrics_panels_from_the_log(runs, tmp_
         [["a_w1", f"{rows[-1]['a_w1']:.4g}", "0.05"]]
     text = out.read_text()
     assert "dashed line is the metric&#x27;s noise floor" in text
-    assert len(_Page(text).images) == len(list((run / "figures").iterdir()))  # curves once, all others once
+    # curves once, all others once
+    assert len(HtmlPage(text).images) == len(list((run / "figures").iterdir()))
     # a second evaluation makes a_w1 a curve, its floor a dashed line on its panel
     rows.insert(-1, {**rows[-1], "step": rows[-1]["step"] - 1, "a_w1": rows[-1]["a_w1"] * 2})
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

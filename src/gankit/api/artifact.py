@@ -19,8 +19,6 @@ figures, which are drawn from the logs) says so instead of drawing into one that
 from __future__ import annotations
 
 import dataclasses
-import io
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,8 @@ import torch
 from gankit import __version__
 from gankit.api.run import Run
 from gankit.config.resolve import load_config
-from gankit.core.atomic import atomic_write_bytes
 from gankit.core.errors import GankitError
+from gankit.store.checkpoint import read_plain, write_plain
 from gankit.store.rundir import jsonable
 from gankit.tasks import make_task
 from gankit.tasks.saved import pack, unpack
@@ -82,31 +80,15 @@ def export(run: Run | str | Path, file: str | Path) -> Path:
         "data": _packed(trainer.task.saved_state()),
         "summary": jsonable(run.summary),
     }
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
     try:
-        atomic_write_bytes(file, buffer.getvalue())
+        write_plain(file, payload)
     except OSError as exc:
         raise GankitError(f"cannot write '{file}': {exc.strerror or exc}") from None
     return file
 
 
 def _read(file: Path) -> dict[str, Any]:
-    try:
-        payload = torch.load(file, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise GankitError(f"model file '{file}' does not exist") from None
-    except IsADirectoryError:
-        raise GankitError(f"'{file}' is a folder, not a model file (a run folder opens with "
-                          "gankit.Run.load)") from None
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GankitError(f"'{file}' was refused: it is not a plain gankit model file (loading it "
-                          f"would need to run code: {first})") from None
-    except Exception as exc:  # torch raises several types for truncated or foreign files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise GankitError(f"'{file}' is not a readable gankit model file ({type(exc).__name__}: "
-                          f"{first})") from None
+    payload = read_plain(file, "model file")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GankitError(f"'{file}' is not a gankit model file (gankit export RUN FILE writes one)")
     if payload.get("version") != VERSION:

@@ -16,7 +16,7 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 PREFIX, SUFFIX = "step_", ".pt"
 __all__ = ["atomic_write_bytes", "atomic_write_text", "latest_checkpoint", "list_checkpoints",
-           "load_checkpoint", "open_latest", "save_checkpoint"]
+           "load_checkpoint", "open_latest", "read_plain", "save_checkpoint", "write_plain"]
 
 
 def checkpoint_path(folder: Path, step: int) -> Path:
@@ -32,32 +32,46 @@ def list_checkpoints(folder: Path) -> list[Path]:
 
 def save_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
     """Save ``payload`` for ``step`` and delete all but the newest ``keep`` checkpoints."""
-    import torch  # here, not at the top: listing run folders should not pay for torch
 
-    buffer = io.BytesIO()
-    torch.save({"format_version": FORMAT_VERSION, **payload}, buffer)
     path = checkpoint_path(folder, step)
-    atomic_write_bytes(path, buffer.getvalue())
+    write_plain(path, {"format_version": FORMAT_VERSION, **payload})
     for old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
     return path
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Load with ``weights_only=True``: a file that needs arbitrary code is refused, not run."""
+def write_plain(path: Path, payload: dict[str, Any]) -> None:
+    """``torch.save`` of plain containers and tensors, written atomically."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_plain(path: Path, kind: str) -> Any:
+    """Load with ``weights_only=True``: a file that needs arbitrary code is refused, not run;
+    every failure is one line naming the ``kind`` of file ("checkpoint", "model file")."""
     import torch
 
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise GankitError(f"checkpoint '{path}' does not exist") from None
+        raise GankitError(f"{kind} '{path}' does not exist") from None
+    except IsADirectoryError:
+        raise GankitError(f"'{path}' is a folder, not a {kind}") from None
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GankitError(f"checkpoint '{path}' was refused: it is not a plain gankit checkpoint "
+        raise GankitError(f"{kind} '{path}' was refused: it is not a plain gankit {kind} "
                           f"(loading it would need to run code: {first})") from None
     except Exception as exc:  # torch raises several types for truncated or corrupt files
-        raise GankitError(f"checkpoint '{path}' is corrupt or truncated ({type(exc).__name__}: "
+        raise GankitError(f"{kind} '{path}' is corrupt or truncated ({type(exc).__name__}: "
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''})") from None
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """A checkpoint read by :func:`read_plain`, in the current format's layout."""
+    state = read_plain(path, "checkpoint")
     if not isinstance(state, dict) or "format_version" not in state:
         raise GankitError(f"checkpoint '{path}' is not a gankit checkpoint")
     if state["format_version"] not in READABLE_VERSIONS:

@@ -1,17 +1,35 @@
 """Metrics of generated table rows against the held-out rows, never the training rows.
 
+``column_shapes``, ``column_pair_trends`` and ``quality_score`` are SDMetrics' QualityReport
+(sdmetrics 0.32, ``reports/single_table``), computed here from its definitions on the rows as a
+user gets them (each column given the sdtype of its kind: numeric and integer columns are
+numerical, categorical ones categorical, booleans boolean), to within 0.005 of the report on the
+same rows (benchmarks/sdmetrics_agreement.py):
+
 - ``column_shapes``: mean over columns of 1 - KS statistic (numbers) or 1 - total variation
-  distance (categories, the missing value being one), as SDMetrics' quality report defines them.
-- ``column_pair_trends``: mean over column pairs of 1 - |corr_real - corr_fake| / 2 (Pearson,
-  two number columns) or 1 - TV distance of the contingency tables (other pairs; numbers cut
-  into ``BINS`` equal bins over the held-out range, as SDMetrics does); at most ``MAX_PAIRS``
-  pairs, drawn with a fixed seed on wide tables.
-- ``quality_score``: the mean of the two.
+  distance (categories, booleans), each on the column's present values only (missing values
+  are dropped, not a category); a column with no present value in either sample has no score
+  and is left out; a constant column (copied as it is) scores 1.
+- ``column_pair_trends``: mean over the column pairs the report counts, those strongly
+  associated in the real rows: two number columns by 1 - |r_real - r_fake| / 2 (Pearson on the
+  rows where both are present) where |r_real| > 0.5 (neither column constant in either
+  sample); any other pair by 1 - TV distance of the two contingency tables (missing values
+  a category of their own) where Cramer's V of the real table is > 0.3. A number column in such a
+  pair is cut into 10 equal bins over each sample's own range (numpy's ``histogram_bin_edges``
+  and ``digitize``: each sample its own edges, the largest value sharing the last code with the
+  missing values). NaN when no pair counts. On tables of more than 45 modelled columns,
+  ``MAX_PAIRS`` pairs drawn with a fixed seed (the report takes them all).
+- ``quality_score``: the mean of the two (``column_shapes`` alone when no pair counts).
 - ``detection_auc``: ROC AUC of a logistic regression telling held-out rows from generated
-  ones, 3-fold stratified cross-validation on equal numbers of each (0.5: indistinguishable),
-  with ``detection_auc_std``, its spread over the folds, and ``detection_score``, SDMetrics'
-  ``1 - (max(AUC, 0.5) * 2 - 1)`` averaged over folds (1: indistinguishable, 0: told apart). An
-  AUC below 0.5 is noise of a small held-out set (see :func:`detection_auc`).
+  ones, on the encoded rows, 3-fold stratified cross-validation on equal numbers of each (0.5:
+  indistinguishable), with ``detection_auc_std``, its spread over the folds, and
+  ``detection_score``, SDMetrics' ``1 - (max(AUC, 0.5) * 2 - 1)`` averaged over folds (1:
+  indistinguishable, 0: told apart). An AUC below 0.5 is noise of a small held-out set (see
+  :func:`detection_auc`).
+- ``detection_auc_svc``: the same with SDMetrics' SVCDetection's classifier and features (an
+  RBF support-vector machine on robust-scaled numbers, missing numbers replaced by the real
+  sample's mean, and one-hot categories), on at most ``SVC_ROWS`` rows of each class. It tells
+  generated rows apart much more easily than the logistic regression.
 - ``ml_efficacy`` (with ``data.target``): a model trained on generated rows, scored on the
   held-out rows: macro F1 of a logistic regression (category target) or R^2 of a ridge
   regression (number target).
@@ -41,12 +59,16 @@ from gankit.metrics import with_floors
 from gankit.tasks.table_data import MAX_ROWS, TableData, shuffled, subsample
 
 if TYPE_CHECKING:
-    from gankit.tasks.table_codec import TableCodec
+    from gankit.tasks.table_codec import Column, TableCodec
 
 MAX_PAIRS = 1000
-BINS = 10
+BINS = 10  # SDMetrics' bins of a number column in a pair with a category (histogram_bin_edges' default)
+REAL_CORRELATION_THRESHOLD = 0.5  # the QualityReport's: pairs of numbers with |r_real| above it count
+REAL_ASSOCIATION_THRESHOLD = 0.3  # other pairs whose real Cramer's V is above it count
+KS_DECIMALS = 14  # SDMetrics' KSComplement rounds values to this many decimals first
 SEED = 0
 DETECTION_FOLDS = 3  # as SDMetrics' detection metrics
+SVC_ROWS = 1000  # rows of each class the SVC detector takes at most: ~1 s on one core
 
 
 def _tv(a: np.ndarray, b: np.ndarray, size: int) -> float:
@@ -77,55 +99,95 @@ def _pairs(count: int) -> list[tuple[int, int]]:
     return sorted(chosen)
 
 
+def _missing(column: Column, view: np.ndarray) -> np.ndarray:
+    """Which values of a column's view are missing: NaN, or the missing category (coded last)."""
+    return view == len(column.categories) if column.categorical else np.isnan(view)
+
+
 def column_shapes(codec: TableCodec, real: list[np.ndarray], fake: list[np.ndarray]) -> float:
-    scores = []
+    """SDMetrics' Column Shapes: the mean over columns of KSComplement (numbers) or TVComplement
+    (categories, booleans), each on present values only; a column without any present value in
+    one of the samples has no score; a constant column, copied as it is, scores 1."""
+    scores = [1.0 for c in codec.columns if c.kind == "constant" and c.categories]
     for column, r, f in zip(codec.modelled, real, fake):
+        r, f = r[~_missing(column, r)], f[~_missing(column, f)]
+        if len(r) == 0 or len(f) == 0:
+            continue  # SDMetrics: NaN, left out of the mean
         if column.categorical:
             scores.append(1 - _tv(r, f, column.width))
-            continue
-        r, f = r[~np.isnan(r)], f[~np.isnan(f)]
-        if len(r) == 0 or len(f) == 0:
-            scores.append(float(len(r) == len(f)))  # both all missing: alike; one only: not
         else:
-            scores.append(1 - _ks(r, f))
-    return float(np.mean(scores))
+            scores.append(1 - _ks(np.round(r, KS_DECIMALS), np.round(f, KS_DECIMALS)))
+    return float(np.mean(scores)) if scores else float("nan")
 
 
-def _codes(column_values: np.ndarray, categorical: bool, real: np.ndarray) -> tuple[np.ndarray, int]:
-    """Category codes as they are; numbers cut into BINS bins over the real values' range,
-    missing values in a bin of their own."""
-    if categorical:
-        return column_values.astype(np.int64), int(max(column_values.max(), real.max())) + 1
-    finite = real[~np.isnan(real)]
-    low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
-    scaled = (column_values - low) / ((high - low) or 1.0) * BINS
-    codes = np.clip(np.nan_to_num(scaled, nan=0.0), 0, BINS - 1).astype(np.int64)
-    return np.where(np.isnan(column_values), BINS, codes), BINS + 1
+def _binned(values: np.ndarray) -> np.ndarray:
+    """A number column as the QualityReport cuts it for a pair with a category: BINS equal bins
+    over this sample's own present values (``np.digitize`` on ``np.histogram_bin_edges``: codes
+    1 to BINS, the largest value in BINS + 1 with the missing values)."""
+    return np.digitize(values, np.histogram_bin_edges(values[~np.isnan(values)], bins=BINS))
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's r on the rows where both are present; NaN with fewer than 2 or no spread."""
     both = ~(np.isnan(a) | np.isnan(b))
     a, b = a[both], b[both]
     if len(a) < 2 or a.std() == 0 or b.std() == 0:
-        return 0.0  # no variation, no linear trend
+        return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Cramer's V of two code columns (chi-squared without continuity correction, as scipy's
+    ``association(method="cramer")``); NaN when either has a single value."""
+    _, ai = np.unique(a, return_inverse=True)
+    _, bi = np.unique(b, return_inverse=True)
+    table = np.zeros((ai.max() + 1, bi.max() + 1))
+    np.add.at(table, (ai, bi), 1)
+    if min(table.shape) < 2:
+        return float("nan")
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / table.sum() / (min(table.shape) - 1)))
+
+
+def _distinct(values: np.ndarray) -> int:
+    return len(np.unique(values[~np.isnan(values)]))
+
+
+def pair_score(kinds: tuple[bool, bool], real: tuple[np.ndarray, np.ndarray],
+               fake: tuple[np.ndarray, np.ndarray]) -> float:
+    """One pair's score as the QualityReport counts it, NaN when it does not count. ``kinds``:
+    whether each column is categorical; numbers are NaN where missing, category codes have
+    the missing category as a code of its own."""
+    if not any(kinds):  # two numbers: CorrelationSimilarity
+        if any(_distinct(v) == 1 for v in (*real, *fake)):
+            return float("nan")  # SDMetrics: "correlation is undefined for constant data"
+        r = _pearson(*real)
+        if not abs(r) > REAL_CORRELATION_THRESHOLD:
+            return float("nan")
+        return 1 - abs(r - _pearson(*fake)) / 2  # NaN when the fake r is undefined
+    (ra, rb), (fa, fb) = ((v if k else _binned(v) for v, k in zip(rows, kinds)) for rows in (real, fake))
+    if not cramers_v(ra, rb) > REAL_ASSOCIATION_THRESHOLD:  # ContingencySimilarity, counted or not
+        return float("nan")
+    size = int(max(rb.max(), fb.max())) + 1
+    joint_real, joint_fake = ra.astype(np.int64) * size + rb, fa.astype(np.int64) * size + fb
+    return 1 - _tv(joint_real, joint_fake, int(max(joint_real.max(), joint_fake.max())) + 1)
+
+
 def column_pair_trends(codec: TableCodec, real: list[np.ndarray], fake: list[np.ndarray]) -> float:
+    """SDMetrics' Column Pair Trends: the mean of :func:`pair_score` over the pairs that count
+    (strongly associated in the real rows); NaN when none does."""
     columns = codec.modelled
-    pairs = _pairs(len(columns))
-    if not pairs:
-        return 1.0
-    scores = []
-    for i, j in pairs:
-        if columns[i].numeric and columns[j].numeric:
-            scores.append(1 - abs(_correlation(real[i], real[j]) - _correlation(fake[i], fake[j])) / 2)
-            continue
-        (ri, ki), (rj, kj) = (_codes(real[k], columns[k].categorical, real[k]) for k in (i, j))
-        (fi, _), (fj, _) = (_codes(fake[k], columns[k].categorical, real[k]) for k in (i, j))
-        ki, kj = max(ki, int(fi.max()) + 1), max(kj, int(fj.max()) + 1)
-        scores.append(1 - _tv(ri * kj + rj, fi * kj + fj, ki * kj))
-    return float(np.mean(scores))
+    scores = [pair_score((columns[i].categorical, columns[j].categorical), (real[i], real[j]),
+                         (fake[i], fake[j])) for i, j in _pairs(len(columns))]
+    scores = [s for s in scores if not np.isnan(s)]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def quality_score(shapes: float, trends: float) -> float:
+    """The QualityReport's overall score: the mean of the two properties, NaN ones left out."""
+    present = [v for v in (shapes, trends) if not np.isnan(v)]
+    return float(np.mean(present)) if present else float("nan")
 
 
 def detection_folds(real: np.ndarray, fake: np.ndarray) -> np.ndarray:
@@ -182,6 +244,49 @@ def detection(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
             "detection_score": detection_score(aucs)}
 
 
+def _svc_features(codec: TableCodec, rows: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Rows as SDMetrics' detection metrics give them to the classifier: each number as it
+    is (missing ones replaced by ``means``, the real sample's column means), each category
+    one-hot (the missing category a column of its own)."""
+    columns = []
+    for k, (column, view) in enumerate(zip(codec.modelled, codec.views(rows))):
+        if column.categorical:
+            columns.append(np.eye(column.width)[view])
+        else:
+            columns.append(np.where(np.isnan(view), means[k], view)[:, None])
+    return np.concatenate(columns, axis=1) if columns else np.zeros((len(rows), 0))
+
+
+def detection_svc(codec: TableCodec, real: np.ndarray, fake: np.ndarray) -> float:
+    """The mean ROC AUC over ``DETECTION_FOLDS`` stratified folds of SDMetrics' SVCDetection
+    classifier (robust scaling fitted on the training folds, then ``SVC(gamma="scale")``, an RBF
+    kernel with C = 1) telling generated rows from real ones, on ``n = min(len(real),
+    len(fake), SVC_ROWS)`` random rows of each (SDMetrics: every row, however many). Ranked by
+    the SVC's decision function, which orders rows as SDMetrics' Platt-scaled probabilities do,
+    without their five extra fits. NaN for fewer than ``DETECTION_FOLDS`` rows of either."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import RobustScaler
+    from sklearn.svm import SVC
+    from threadpoolctl import threadpool_limits
+
+    n = min(len(real), len(fake), SVC_ROWS)
+    if n < DETECTION_FOLDS:
+        return float("nan")
+    real, fake = subsample(real, n, SEED), subsample(fake, n, SEED + 1)
+    means = np.array([0.0 if c.categorical or np.isnan(v).all() else np.nanmean(v)
+                      for c, v in zip(codec.modelled, codec.views(real))])
+    x = np.concatenate([_svc_features(codec, real, means), _svc_features(codec, fake, means)])
+    y = np.r_[np.zeros(n), np.ones(n)]
+    aucs = []
+    with threadpool_limits(1):
+        for train, test in StratifiedKFold(DETECTION_FOLDS, shuffle=True, random_state=SEED).split(x, y):
+            model = make_pipeline(RobustScaler(), SVC(gamma="scale")).fit(x[train], y[train])
+            aucs.append(roc_auc_score(y[test], model.decision_function(x[test])))
+    return float(np.mean(aucs))
+
+
 def ml_efficacy(data: TableData, train: np.ndarray, test: np.ndarray) -> float:
     """Train on ``train`` (encoded rows), score on ``test`` (the held-out rows), predicting
     ``data.target``."""
@@ -229,8 +334,9 @@ def _scores(data: TableData, real: np.ndarray, fake: np.ndarray, near: np.ndarra
     real_views, fake_views = codec.views(real), codec.views(fake)
     shapes = column_shapes(codec, real_views, fake_views)
     trends = column_pair_trends(codec, real_views, fake_views)
-    values = {"column_shapes": shapes, "column_pair_trends": trends, "quality_score": (shapes + trends) / 2,
-              **detection(real, fake)}
+    values = {"column_shapes": shapes, "column_pair_trends": trends,
+              "quality_score": quality_score(shapes, trends), **detection(real, fake),
+              "detection_auc_svc": detection_svc(codec, real, fake)}
     if data.target:
         values["ml_efficacy"] = ml_efficacy(data, fake, real)
     values["dcr_share"] = dcr_share(fake, near, real)

@@ -31,6 +31,7 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
     from gankit.core.directions import detection_note, marker
 
     per_member = member_record(metrics)
+    width = max([18] + [len(k) for k, v in metrics.items() if not isinstance(v, dict)])
     for key, value in metrics.items():
         if isinstance(value, dict):
             continue
@@ -41,9 +42,9 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
             spread = per_member.spread(key)
             shown += (f"   (IQR {spread.q1:.4f} to {spread.q3:.4f}, "
                       f"range {spread.min:.4f} to {spread.max:.4f})")
-        print(f"  {key:<18} {shown}")
+        print(f"  {key:<{width}} {shown}")
         if key == "detection_auc" and isinstance(value, float) and detection_note(value):
-            print(f"  {'':<18} detection_auc {detection_note(value, metrics.get('detection_auc_std'))}")
+            print(f"  {'':<{width}} detection_auc {detection_note(value, metrics.get('detection_auc_std'))}")
 
 
 def member_record(metrics: dict[str, Any]) -> MemberMetrics | None:

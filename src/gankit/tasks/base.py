@@ -234,6 +234,8 @@ def build_task(task_class: type[Task], params: dict[str, Any], saved: dict[str, 
                 f"{did_you_mean(key, fields)}; accepted: {', '.join(fields)}"
             )
         default = fields[key].default
+        if default is dataclasses.MISSING and fields[key].default_factory is not dataclasses.MISSING:
+            default = fields[key].default_factory()  # a table of settings, e.g. data.types
         if isinstance(default, tuple):  # a list-valued parameter; the task checks the items
             if isinstance(value, str) and default == ():  # a list of names, e.g. a table's columns
                 continue

@@ -1,4 +1,5 @@
-"""The user's own table: a CSV, TSV or 2-D .npy file in, generated rows of the same table out.
+"""The user's own table: a CSV or TSV file (compressed or not), a Parquet or a 2-D .npy file in,
+generated rows of the same table out (written with the file's separator and decimal mark).
 
 A seeded share of the rows (``data.holdout``, 20% by default, drawn with ``data.split_seed``)
 is held out: the networks never see it, and every metric compares generated rows with it. The
@@ -12,17 +13,20 @@ up to ``TRAIN_ROWS_KEPT`` encoded training rows; :mod:`gankit.tasks.saved`), and
 is always built from that (:meth:`Table.from_saved_state`), whether or not the file is still
 there. Training and ``--resume`` read the file itself, and refuse it when missing or changed.
 
-Columns, missing values and ranges: see :mod:`gankit.tasks.table_codec`.
+Reading (separators, decimal marks, encodings, missing markers): :mod:`gankit.tasks.table_io`.
+Columns, missing values and ranges: :mod:`gankit.tasks.table_codec` and
+:mod:`gankit.tasks.table_kinds`.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import hashlib
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,21 +38,23 @@ from gankit.tasks.base import RowSampler, Sampler, Task, cycled_order
 from gankit.tasks.saved import STATE_FILE, check_saved, write_saved
 from gankit.tasks.table_data import TableData, subsample
 from gankit.tasks.table_figures import draw_projection, table_figures
-from gankit.tasks.table_io import SUFFIXES, fingerprint, read_table
+from gankit.tasks.table_io import Dialect, fingerprint, is_table_file, read_table
+from gankit.tasks.table_kinds import check_types
 from gankit.tasks.table_metrics import table_metrics
 from gankit.tasks.table_write import check_table_output, write_frames
 
 if TYPE_CHECKING:  # pandas and the codec load when a table is read, not with every task
     import pandas as pd
 
-_READ: dict[tuple[Any, ...], tuple[pd.DataFrame, str]] = {}  # one read per file version and process
+_READ: dict[tuple[Any, ...], tuple[pd.DataFrame, str, Dialect]] = {}  # one read per file version and process
 _TOLD: set[tuple[Any, ...]] = set()  # the decisions on a table are printed once per process
 # Encoded training rows a run folder keeps (all of them up to this many, else a seeded subsample):
 # the metrics and figures read at most 2,000 (table_metrics) and 5,000 (the projection) of them.
 TRAIN_ROWS_KEPT = 20_000
 # The parameters that decide the rows and their encoding: a saved state is refused for others.
 SHAPING = ("holdout", "split_seed", "categorical", "discrete", "drop", "normalise", "fingerprint",
-           "split_hash")
+           "split_hash", "sep", "decimal", "encoding", "na_values", "types")
+SEP_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 def _column_list(key: str, value: Any) -> tuple[str, ...]:
@@ -62,15 +68,17 @@ def _column_list(key: str, value: Any) -> tuple[str, ...]:
                       f"got {value!r}")
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, str]:
+def _read(path: Path, task: Table) -> tuple[pd.DataFrame, str, Dialect]:
     if not path.is_file():
         raise GankitError(f"table file '{path}' does not exist; training and --resume read it (a run "
                           "trained on it samples, evaluates and plots without it)")
     stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    options = (task.sep, task.decimal, task.encoding, task.na_values)
+    key = (str(path), stat.st_mtime_ns, stat.st_size, options)
     if key not in _READ:
         _READ.clear()  # one table at a time: a long session must not keep every file read
-        _READ[key] = (read_table(path), fingerprint(path))
+        frame, dialect = read_table(path, *options)
+        _READ[key] = (frame, fingerprint(path), dialect)
     return _READ[key]
 
 
@@ -86,6 +94,11 @@ class Table(Task):
     drop: tuple[str, ...] = ()  # columns left out entirely
     target: str = ""  # a column to predict for ml_efficacy; none by default
     normalise: str = "quantile"  # numbers: 'quantile' (to a normal law) or 'standard' (z-scores)
+    sep: str = ""  # the separator; '' sniffs it (, ; tab |)
+    decimal: str = ""  # the decimal mark; '' sniffs it ('.', or ',' in a file not separated by ',')
+    encoding: str = ""  # the text's encoding; '' is UTF-8 (a byte-order mark honoured)
+    na_values: tuple[str, ...] = ()  # text read as missing, besides table_io.NA_STRINGS
+    types: dict[str, str] = field(default_factory=dict)  # column -> kind, over any guess
     fingerprint: str = ""  # the file's, recorded by the run; a different file is refused
     split_hash: str = ""  # the held-out rows' indices, hashed: recorded, and checked on reopening
 
@@ -98,7 +111,7 @@ class Table(Task):
         self._check_params()
         path = Path(self.path).expanduser().resolve()
         self.path = str(path)
-        frame, found = _read(path)
+        frame, found, self.dialect = _read(path, self)
         if self.fingerprint and self.fingerprint != found:
             raise GankitError(f"'{path}' changed since this run was configured (fingerprint {found}, "
                               f"the run's {self.fingerprint}): its held-out rows would be other rows; "
@@ -116,7 +129,7 @@ class Table(Task):
         train = frame.iloc[self.train_index].reset_index(drop=True)
         from gankit.tasks.table_codec import TableCodec
 
-        self.codec = TableCodec.fit(frame, train, self.categorical, self.discrete, self.normalise)
+        self.codec = TableCodec.fit(frame, train, self.categorical, self.discrete, self.normalise, self.types)
         self.train_frame: pd.DataFrame | None = train  # None when built from a saved state
         self.holdout_frame: pd.DataFrame | None = frame.iloc[self.holdout_index].reset_index(drop=True)
         self._saved: dict[str, Any] | None = None  # read from the file: use_run_folder keeps it
@@ -124,12 +137,14 @@ class Table(Task):
 
     def _check_params(self) -> None:
         if not self.path:
-            raise GankitError("the table dataset reads a file: use --data FILE.csv (or .tsv, .npy)")
+            raise GankitError("the table dataset reads a file: use --data FILE.csv (or .tsv, .csv.gz, "
+                              ".parquet, .npy)")
         self.categorical = _column_list("categorical", self.categorical)
         self.discrete = _column_list("discrete", self.discrete)
         self.drop = _column_list("drop", self.drop)
         if not 0 < self.holdout <= 0.5:
             raise GankitError(f"data.holdout must be in (0, 0.5], got {self.holdout}")
+        _check_reading(self)
 
     def _set_up(self, train_rows: np.ndarray, holdout_rows: np.ndarray) -> None:
         """What the networks, metrics and figures use, from the fitted codec and encoded rows."""
@@ -146,7 +161,8 @@ class Table(Task):
         self.holdout_rows = self.data.holdout_rows
         self._head_groups = _span_groups(self.codec.spans())
         told = (self.path, self.fingerprint, self.holdout, self.split_seed, self.categorical,
-                self.discrete, self.drop, self.normalise)
+                self.discrete, self.drop, self.normalise, self.sep, self.decimal, self.encoding,
+                self.na_values, tuple(sorted(self.types.items())))
         if told not in _TOLD:
             _TOLD.add(told)
             print(self.describe(), file=sys.stderr)
@@ -168,7 +184,7 @@ class Table(Task):
 
     @classmethod
     def accepts(cls, source: str) -> bool:
-        return Path(source).suffix.lower() in SUFFIXES
+        return is_table_file(source)
 
     def describe(self) -> str:
         """The decisions taken on the table, with counts (printed when it is first read)."""
@@ -176,6 +192,8 @@ class Table(Task):
         parts = [f"table {name}: {len(self.train_index) + len(self.holdout_index)} rows, "
                  f"{len(self.holdout_index)} held out (data.holdout {self.holdout}, seed "
                  f"{self.split_seed}), no row dropped", *self.codec.describe()]
+        if self.dialect.encoding:
+            parts.insert(1, f"read as {self.dialect.describe()}")
         if self.drop:
             parts.append(f"dropped by data.drop: {', '.join(self.drop)}")
         return "\n  ".join(parts)
@@ -258,8 +276,26 @@ class Table(Task):
         """Write decoded rows (each chunk as :meth:`decode` returns it) to ``out`` with the
         table's header, atomically; returns the line to print."""
         columns = [c.name for c in self.codec.columns]
-        n = write_frames(chunks, out, columns)
+        n = write_frames(_fresh_ids(self.codec, chunks), out, columns, self.dialect)
         return f"wrote {n} rows of {len(columns)} columns to {out}"
+
+
+def _check_reading(task: Table) -> None:
+    """The reading parameters checked, each in one line: data.sep, decimal, encoding,
+    na_values and types."""
+    task.na_values = _column_list("na_values", task.na_values)
+    task.types = check_types(task.types)
+    task.sep = SEP_NAMES.get(task.sep, task.sep)
+    if not isinstance(task.sep, str) or len(task.sep) > 1 or task.sep in ('"', "\n", "\r"):
+        raise GankitError(f"data.sep must be one character (',', ';', '|', tab), or '' to sniff it, "
+                          f"got {task.sep!r}")
+    if task.decimal not in ("", ".", ","):
+        raise GankitError(f"data.decimal must be '.' or ',' (or '' to sniff it), got {task.decimal!r}")
+    try:
+        codecs.lookup(task.encoding or "utf-8")
+    except (LookupError, TypeError):
+        raise GankitError(f"data.encoding {task.encoding!r} is not an encoding Python knows (e.g. "
+                          "utf-8, latin-1, cp1252, utf-16)") from None
 
 
 def _split(task: Table, rows: int) -> None:
@@ -284,6 +320,7 @@ def _state(task: Table) -> dict[str, Any]:
     they were made with."""
     return {"task": task.name, "params": {key: getattr(task, key) for key in SHAPING},
             "rows": len(task.train_index) + len(task.holdout_index),
+            "dialect": dataclasses.asdict(task.dialect),
             "codec": task.codec.to_dict(), "holdout_rows": task.data.holdout_rows,
             "train_rows": subsample(task.data.train_rows, TRAIN_ROWS_KEPT, 0)}
 
@@ -293,7 +330,8 @@ def _from_state(cls: type[Table], params: dict[str, Any], state: dict[str, Any])
 
     task = cls.__new__(cls)
     for f in dataclasses.fields(cls):
-        setattr(task, f.name, params.get(f.name, f.default))
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+        setattr(task, f.name, params.get(f.name, default))
     task._check_params()
     kept = state.get("params", {})
     for key in ("fingerprint", "split_hash"):  # a config without them takes the state's
@@ -311,9 +349,18 @@ def _from_state(cls: type[Table], params: dict[str, Any], state: dict[str, Any])
                           f"{train.shape[1:]}, its columns encode {task.codec.width} values")
     _split(task, rows)
     task.train_frame = task.holdout_frame = None
+    task.dialect = Dialect(**state.get("dialect", {"encoding": ""}))
     task._saved = state
     task._set_up(train, held)
     return task
+
+
+def _fresh_ids(codec: Any, chunks: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
+    """Decoded chunks whose ID columns go on from the previous chunk's: IDs unique in the file."""
+    offset = 0
+    for chunk in chunks:
+        yield codec.fresh_ids(chunk, offset)
+        offset += len(chunk)
 
 
 def _span_groups(spans: list[tuple[int, int]]) -> list[torch.Tensor]:

@@ -3,15 +3,19 @@ policy, encoding (numbers normalised, categories one-hot) and decoding to a Data
 
 Decisions, each counted and printed when a table is read:
 
-- **Types.** Text columns are categories; ``True``/``False`` columns booleans; number columns
-  whose values are all whole are integers, and integers with at most ``DISCRETE_MAX`` distinct
-  values are categories (a rating, a code); other numbers are numeric. ``data.categorical``,
-  ``data.discrete`` (a numeric column decoded as whole numbers) and ``data.drop`` override this.
+- **Types** (:mod:`gankit.tasks.table_kinds`). Text columns are categories; ``True``/``False``
+  columns booleans; number columns whose values are all whole are integers, and integers with at
+  most ``DISCRETE_MAX`` distinct values are categories (a rating, a code); other numbers are
+  numeric. Datetimes are learned as numbers and written back in their format; leading-zero codes
+  stay text; IDs (a value per row) are not learned but made up fresh. ``data.types``,
+  ``data.categorical``, ``data.discrete`` (a numeric column decoded as whole numbers) and
+  ``data.drop`` override this. Every column that cannot be learned is named in one error.
 - **Missing values.** No row is dropped. A number column with missing values gets a second,
   two-way categorical span (present / missing) beside its value; a category column gets a
   ``missing`` category. Decoding gives back missing values at the rate generated.
 - **Columns that carry nothing** (all missing, or one value only) are not given to the networks
-  and come back as they were: all missing, or that one value.
+  and come back as they were: all missing, or that one value. ID columns are not given to them
+  either: generated rows get fresh IDs of the same form.
 - **Ranges.** Numbers are normalised with statistics of the training rows only; decoded numbers
   are clipped to the range of the training rows (margin 0) and rounded to the decimals the
   training rows are written with (integers to whole numbers; at most 6 decimals, else not
@@ -27,11 +31,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from gankit.core.errors import GankitError, did_you_mean
+from gankit.core.errors import GankitError
+from gankit.tasks.table_kinds import (
+    TYPES,
+    check_names,
+    column_kind,
+    date_numbers,
+    date_values,
+    describe_columns,
+    fresh_ids,
+    problems_error,
+)
 
-DISCRETE_MAX = 10  # whole-number columns with at most this many distinct values are categories
-NUMERIC_SHARE = 0.9  # a text column where this share of values are numbers is a broken number column
-CATEGORIES_MAX = 1000  # more distinct values than this (or than half the rows) is not a category
 QUANTILES = 1000  # levels of the quantile transform (fewer when there are fewer training rows)
 EDGE = 1e-7  # the quantile transform's outermost levels, mapped to about +-5.2 standard deviations
 NORMALISATIONS = ("quantile", "standard")
@@ -44,7 +55,7 @@ class Column:
     """One column of the user's table and where it sits in an encoded row."""
 
     name: str
-    kind: str  # numeric, integer, categorical, boolean, constant
+    kind: str  # numeric, integer, datetime, code, categorical, boolean, constant, id
     dtype: Any  # the dtype pandas read, restored on decoding
     start: int = 0
     width: int = 0
@@ -57,10 +68,15 @@ class Column:
     mean: float = 0.0  # numeric, integer under 'standard'
     std: float = 1.0
     decimals: int | None = None  # numeric: the decimals the training rows are written with (0 to 6)
+    form: str = ""  # datetime: its strftime format ('' for a datetime dtype); id: int, seq, hex, name
+    unit: str = ""  # datetime: 'D' (days since 1970) or 's' (seconds)
+    digits: int = 0  # code: the width its digits are written with; id (seq): the same, 0 unpadded
+    prefix: str = ""  # id: the text before the digits (seq), the template (hex)
+    suffix: str = ""  # id: the text after the digits (seq), 'upper' for upper-case hex
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("numeric", "integer")
+        return self.kind in ("numeric", "integer", "datetime", "code")
 
     @property
     def categorical(self) -> bool:
@@ -95,64 +111,6 @@ class Column:
         return cls(**values)
 
 
-def _names(key: str, names: tuple[str, ...], columns: list[str]) -> None:
-    for name in names:
-        if name not in columns:
-            raise GankitError(f"data.{key} names column '{name}', which the table does not have"
-                              f"{did_you_mean(name, columns)}")
-
-
-def _whole(values: pd.Series) -> bool:
-    finite = values.to_numpy(dtype=np.float64)
-    return bool(np.all(finite == np.round(finite)))
-
-
-def _kind(name: str, values: pd.Series, rows: int, categorical: bool, discrete: bool) -> str:
-    """The type of one column from its non-missing values (see the module's decisions)."""
-    if values.nunique() <= 1:
-        return "constant"
-    if categorical:
-        return "categorical"
-    if pd.api.types.is_bool_dtype(values) or all(isinstance(v, (bool, np.bool_)) for v in values):
-        return "boolean"
-    if not pd.api.types.is_numeric_dtype(values):
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = numbers.isna()
-        if bad.mean() <= 1 - NUMERIC_SHARE:
-            first = bad.idxmax()
-            raise GankitError(f"column '{name}' holds numbers but also {int(bad.sum())} text value(s), "
-                              f"e.g. {values[first]!r} on line {first + 2}; fix them, or list the "
-                              f"column in data.categorical")
-        distinct = values.nunique()
-        if distinct > CATEGORIES_MAX or (distinct > 20 and distinct > rows / 2):
-            raise GankitError(f"column '{name}' has {distinct} distinct text values in {rows} rows, too "
-                              f"many to learn as categories (an identifier or free text?); leave it "
-                              f"out with data.drop=[\"{name}\"]")
-        return "categorical"
-    if not np.isfinite(values.to_numpy(dtype=np.float64)).all():
-        raise GankitError(f"column '{name}' holds infinite values; replace them or drop the column")
-    if discrete:
-        return "integer"
-    if _whole(values):
-        return "categorical" if values.nunique() <= DISCRETE_MAX else "integer"
-    return "numeric"
-
-
-def _numeric_kind(name: str, values: np.ndarray, discrete: bool) -> str:
-    """:func:`_kind` for a column pandas read as numbers, on its non-missing values, in numpy
-    (a wide table has thousands of them)."""
-    distinct = len(np.unique(values))
-    if distinct <= 1:
-        return "constant"
-    if not np.isfinite(values).all():
-        raise GankitError(f"column '{name}' holds infinite values; replace them or drop the column")
-    if discrete:
-        return "integer"
-    if np.all(values == np.round(values)):
-        return "categorical" if distinct <= DISCRETE_MAX else "integer"
-    return "numeric"
-
-
 def _decimals(numbers: np.ndarray) -> int | None:
     """The fewest decimals (up to MAX_DECIMALS) that write every value exactly: decoded numbers
     are rounded to them, so a column of lengths in millimetres does not come back as 2.9000413."""
@@ -168,6 +126,67 @@ def _numbers(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def column_numbers(column: Column, series: pd.Series) -> np.ndarray:
+    """A learned-as-numbers column's values as float64 numbers, NaN for missing."""
+    if column.kind == "datetime":
+        return date_numbers(series, column.form, column.unit)
+    if not pd.api.types.is_numeric_dtype(series.dtype):  # codes; a text column typed as numbers
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return _numbers(series)
+
+
+def _as_numbers(name: str, series: pd.Series) -> pd.Series:
+    """A text column that data.types says is numbers, as numbers."""
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna() & series.notna()
+    if bad.any():
+        raise GankitError(f"column '{name}' is typed as numbers by data.types but holds "
+                          f"{series[bad].iloc[0]!r} on line {bad.idxmax() + 2}")
+    return numbers
+
+
+def _fit_column(name: str, series: pd.Series, train: pd.Series, forced: str, normalise: str) -> Column:
+    """One column's kind (see :func:`_kind`) and statistics: categories from every row (a
+    held-out row may hold a rare category no training row has), numbers from ``train``."""
+    types = pd.api.types
+    if forced in ("numeric", "integer") and not types.is_numeric_dtype(series.dtype):
+        series, train = _as_numbers(name, series), _as_numbers(name, train)
+    numeric = types.is_numeric_dtype(series.dtype) and not types.is_bool_dtype(series.dtype) and (
+        forced != "categorical")
+    full = _numbers(series) if numeric else None
+    missing = np.isnan(full) if full is not None else series.isna().to_numpy()
+    column = Column(name, "", series.dtype, 0, 0, bool(missing.any()), int(missing.sum()))
+    values = full[~missing] if full is not None else None
+    column.kind = kind = column_kind(column, series[~missing], values, len(series), forced)
+    if kind == "constant":
+        present = series.dropna()
+        column.categories = [present.iloc[0]] if len(present) else []
+    elif column.categorical:
+        seen = values.tolist() if values is not None else series.dropna().tolist()
+        if kind == "boolean":
+            column.categories = [False, True]
+        else:
+            column.categories = sorted(set(seen), key=lambda v: (str(type(v)), v))
+            if values is not None and types.is_integer_dtype(series.dtype):
+                column.categories = [int(v) for v in column.categories]
+        column.width = len(column.categories) + column.has_missing
+    elif column.numeric:
+        numbers = column_numbers(column, train)
+        numbers = numbers[~np.isnan(numbers)]
+        if len(numbers) == 0:  # every value of the column is in held-out rows
+            numbers = column_numbers(column, series)
+            numbers = numbers[~np.isnan(numbers)]
+        column.low, column.high = float(numbers.min()), float(numbers.max())
+        column.decimals = _decimals(numbers) if kind == "numeric" else 0
+        if normalise == "quantile":
+            levels = np.linspace(0, 1, min(QUANTILES, len(numbers)))
+            column.quantiles = np.quantile(numbers, levels)
+        else:
+            column.mean, column.std = float(numbers.mean()), float(numbers.std()) or 1.0
+        column.width = 1 + 2 * column.has_missing
+    return column
+
+
 @dataclass
 class TableCodec:
     """Encodes rows of one table and decodes generated rows back, fitted on the training rows."""
@@ -177,56 +196,32 @@ class TableCodec:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, train: pd.DataFrame, categorical: tuple[str, ...] = (),
-            discrete: tuple[str, ...] = (), normalise: str = "quantile") -> TableCodec:
-        """Column types from the whole ``frame``; statistics and categories from ``train``."""
+            discrete: tuple[str, ...] = (), normalise: str = "quantile",
+            types: dict[str, str] | None = None) -> TableCodec:
+        """Column types from the whole ``frame``; statistics and categories from ``train``.
+        ``types``: ``{column: kind}`` (``data.types``), over any guess. Every column that cannot
+        be learned is named in one GankitError."""
         if normalise not in NORMALISATIONS:
             raise GankitError(f"data.normalise must be one of {', '.join(NORMALISATIONS)}, got '{normalise}'")
         names = [str(c) for c in frame.columns]
-        _names("categorical", categorical, names)
-        _names("discrete", discrete, names)
-        columns, start = [], 0
+        types = dict(types or {})
+        for key, listed in (("categorical", categorical), ("discrete", discrete), ("types", types)):
+            check_names(key, listed, names)
+        columns, problems, start = [], [], 0
         for name in frame.columns:
-            series = frame[name]
-            types = pd.api.types
-            numeric = (types.is_numeric_dtype(series.dtype) and not types.is_bool_dtype(series.dtype)
-                       and name not in categorical)
-            full = _numbers(series) if numeric else None
-            has_missing = bool(np.isnan(full).any()) if full is not None else bool(series.isna().any())
-            if full is not None:
-                values = full[~np.isnan(full)]
-                kind = _numeric_kind(str(name), values, name in discrete)
-            else:
-                kind = _kind(str(name), series.dropna(), len(frame), name in categorical, name in discrete)
-            column = Column(str(name), kind, series.dtype, start, 0, has_missing,
-                            int(np.isnan(full).sum()) if full is not None else int(series.isna().sum()))
-            if kind == "constant":
-                present = series.dropna()
-                column.categories = [present.iloc[0]] if len(present) else []
-            elif column.categorical:
-                # from all rows: a held-out row may hold a rare category no training row has
-                seen = values.tolist() if full is not None else series.dropna().tolist()
-                if kind == "boolean":
-                    column.categories = [False, True]
-                else:
-                    column.categories = sorted(set(seen), key=lambda v: (str(type(v)), v))
-                    if full is not None and pd.api.types.is_integer_dtype(series.dtype):
-                        column.categories = [int(v) for v in column.categories]
-                column.width = len(column.categories) + column.has_missing
-            else:
-                numbers = _numbers(train[name])
-                numbers = numbers[~np.isnan(numbers)]
-                if len(numbers) == 0:  # every value of the column is in held-out rows
-                    numbers = full[~np.isnan(full)] if full is not None else numbers
-                column.low, column.high = float(numbers.min()), float(numbers.max())
-                column.decimals = 0 if kind == "integer" else _decimals(numbers)
-                if normalise == "quantile":
-                    levels = np.linspace(0, 1, min(QUANTILES, len(numbers)))
-                    column.quantiles = np.quantile(numbers, levels)
-                else:
-                    column.mean, column.std = float(numbers.mean()), float(numbers.std()) or 1.0
-                column.width = 1 + 2 * column.has_missing
+            forced = types.get(str(name), "")
+            forced = TYPES.get(forced, forced) or ("categorical" if name in categorical else "") or (
+                "integer" if name in discrete else "")
+            try:
+                column = _fit_column(str(name), frame[name], train[name], forced, normalise)
+            except GankitError as exc:
+                problems.append(str(exc))
+                continue
+            column.start = start
             start += column.width
             columns.append(column)
+        if problems:
+            raise problems_error(problems)
         return cls(columns, normalise)
 
     def to_dict(self) -> dict[str, Any]:
@@ -269,7 +264,7 @@ class TableCodec:
 
     def views_of(self, frame: pd.DataFrame) -> list[np.ndarray]:
         """Per modelled column of a table: numbers (NaN for missing) or category codes."""
-        return [self.codes_of(c, frame[c.name]) if c.categorical else _numbers(frame[c.name])
+        return [self.codes_of(c, frame[c.name]) if c.categorical else column_numbers(c, frame[c.name])
                 for c in self.modelled]
 
     def encode_views(self, views: list[np.ndarray]) -> np.ndarray:
@@ -331,6 +326,13 @@ class TableCodec:
             if column.kind == "constant":
                 value = column.categories[0] if column.categories else None
                 data[column.name] = _typed(np.full(len(encoded), value, dtype=object), column)
+            elif column.kind == "id":
+                data[column.name] = fresh_ids(column, len(encoded))
+            elif column.kind == "datetime":
+                data[column.name] = date_values(next(views), column.form, column.unit, column.dtype)
+            elif column.kind == "code":
+                data[column.name] = pd.Series([None if np.isnan(v) else str(int(v)).zfill(column.digits)
+                                               for v in next(views)], dtype=object)
             elif column.categorical:
                 table = np.array([*column.categories, None], dtype=object)
                 data[column.name] = _typed(table[next(views)], column)
@@ -338,30 +340,17 @@ class TableCodec:
                 data[column.name] = _typed(next(views), column)
         return pd.DataFrame(data, columns=[c.name for c in self.columns], copy=False)
 
+    def fresh_ids(self, frame: pd.DataFrame, offset: int) -> pd.DataFrame:
+        """Decoded rows with their ID columns made up again from the ``offset``-th fresh ID on:
+        the chunks of one sample get IDs no other chunk has."""
+        for column in self.columns:
+            if column.kind == "id":
+                frame[column.name] = fresh_ids(column, len(frame), offset)
+        return frame
+
     def describe(self) -> list[str]:
         """One phrase per decision taken on the columns, with counts."""
-        counts: dict[str, list[str]] = {}
-        for column in self.columns:
-            counts.setdefault(column.kind, []).append(column.name)
-        kinds = ", ".join(f"{len(names)} {kind}" for kind, names in counts.items())
-        parts = [f"{len(self.columns)} columns ({kinds}; {self.width} encoded values, numbers "
-                 f"by {self.normalise} transform)"]
-        numbers = [f"{c.name} ({c.missing})" for c in self.columns if c.numeric and c.has_missing]
-        categories = [f"{c.name} ({c.missing})" for c in self.columns if c.categorical and c.has_missing]
-        if numbers:
-            parts.append(f"{len(numbers)} number column(s) with missing values get a missing indicator "
-                         f"(missing values): {_few(numbers)}")
-        if categories:
-            parts.append(f"{len(categories)} category column(s) with missing values get a 'missing' "
-                         f"category (missing values): {_few(categories)}")
-        if "constant" in counts:
-            parts.append(f"{len(counts['constant'])} column(s) with one value or none are copied, not "
-                         f"learned: {_few(counts['constant'])}")
-        return parts
-
-
-def _few(names: list[str], shown: int = 5) -> str:
-    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        return describe_columns(self.columns, self.width, self.normalise)
 
 
 def _typed(values: np.ndarray, column: Column) -> Any:

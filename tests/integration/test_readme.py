@@ -137,3 +137,13 @@ def test_make_demo_waits_for_its_figures():
     assert argv[0].endswith("gankit") and argv[1] == "train"
     args = build_parser().parse_args(argv[1:])
     assert args.wait_figures and not args.no_figures
+
+
+def test_every_stated_time_was_written_by_the_timing_script():
+    """The times in README.md and docs/THEORY.md sit between the markers that
+    benchmarks/readme_timings.py fills, each a measured range."""
+    for doc in (README, README.parent / "docs" / "THEORY.md"):
+        spans = re.findall(r"<!-- timing:(\w+) -->(.*?)<!-- /timing -->", doc.read_text())
+        assert spans, doc
+        for key, value in spans:
+            assert re.fullmatch(r"\d+(\.\d)?-\d+(\.\d)? (s|min)", value), (doc.name, key, value)

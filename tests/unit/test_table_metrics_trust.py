@@ -194,7 +194,10 @@ def test_the_printout_marks_each_metric_and_explains_an_auc_below_half(capsys):
     assert "held-out half" in lines["general_rows"]
     # 0.39 is more than twice its spread (0.05) below 0.5: the note says so, under its line
     assert notes == [f"detection_auc {detection_note(0.39, 0.05)}"] and "fault" in notes[0]
-    assert out.index(lines["detection_auc"]) + 1 == out.index("  " + " " * 18 + " " + notes[0])
+    note_line = next(i for i, line in enumerate(out) if line.strip() == notes[0])
+    assert out.index(lines["detection_auc"]) + 1 == note_line
+    # the note starts where the values do, under the longest name (detection_auc_floor)
+    assert out[note_line].index("detection_auc") == lines["detection_auc"].index("0.3900")
 
 
 def test_the_detection_note_tells_noise_from_a_fault():

@@ -137,13 +137,14 @@ def train(folder: Path, label: str, preset: str, settings: list[str], seed: int,
 
 
 def print_table(results: list[dict]) -> None:
-    print("\n| variant | seed | steps | s/step | fd <= 2x floor at | best fd/floor (step) | last fd/floor "
-          "| fd floor | load 1-min (start, end) |")
+    print("\n| variant | seed | steps (elapsed s) | s/step | fd <= 2x floor at | best fd/floor (step) "
+          "| last fd/floor | fd floor | load 1-min (start, end) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         hit = "not reached" if r["hit_s"] is None else f"{r['hit_s']:.0f} s (step {r['hit_step']})"
         extra = f" (eval every {r['eval_every']})" if r["eval_every"] else ""
-        print(f"| {r['label']}{extra} | {r['seed']} | {r['steps']:,} | {r['s_per_step']:.3f} | {hit} | "
+        print(f"| {r['label']}{extra} | {r['seed']} | {r['steps']:,} ({r['elapsed_s']:.0f}) | "
+              f"{r['s_per_step']:.3f} | {hit} | "
               f"{r['best_ratio']:.2f} ({r['best_step']:,}) | {r['last_ratio']:.2f} | {r['fd_floor']:.3f} | "
               f"{r['load'][0]:.1f}, {r['load'][1]:.1f} |")
     for label in dict.fromkeys(r["label"] for r in results):

@@ -74,7 +74,8 @@ GROUPS = {"settings": "where the settings come from", "data": "data", "model": "
 
 
 def _add_train_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    presets = "\n".join(f"  {name:<8} {text}" for name, text in PRESET_HELP.items())
+    width = max(len(name) for name in PRESET_HELP)
+    presets = "\n".join(f"  {name:<{width}} {text}" for name, text in PRESET_HELP.items())
     p = commands.add_parser(
         "train", parents=[common], help="train a GAN (default: the parabola task)",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=TRAIN_EPILOG.format(presets=presets),

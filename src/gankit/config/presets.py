@@ -76,13 +76,16 @@ def _image_preset(task: str, steps: int, snapshot_every: int) -> Callable[[], di
 
 
 def _images_cpu_preset() -> dict[str, Any]:
-    # A folder of images on a CPU (docs/BENCHMARKS.md, benchmarks/image_folder.py: 32x32 RGB
-    # crops of photos, 2 cores). DCGAN's settings at width 32 cost about 1.3 s a step there and
-    # stay mode-collapsed for their first thousand steps or more. Width 16 with batches of 32 is
-    # about 7x cheaper a step; PacGAN's packing of 2 (Lin et al. 2018) is what gets G out of the
-    # collapse (without it, every width and loss tried still drew one image after 1,500-4,500
-    # steps), and makes D cheaper; lr 4e-4 leaves the collapse sooner than 2e-4; an EMA of 0.995
-    # steadies the colours, which the feature-space fd weighs heavily.
+    # A folder of images on a CPU (benchmarks/image_folder.py, docs/BENCHMARKS.md: 32x32 RGB
+    # crops of photos, 2 cores, one thread). DCGAN's settings (images-gpu) cost 0.6-1.5 s a step
+    # there, by the load, and were still mode-collapsed after their 900 steps in 10 minutes.
+    # Width 16 with batches of 32 costs a fifth of that; PacGAN's packing of 2 (Lin et al. 2018)
+    # is what got G out of the collapse (without it, widths 8 and 16, batches of 32 and 64, the
+    # non-saturating and least-squares losses, R1 0.1, EMA and lr 5e-4 all still drew nearly one
+    # image after 1,000-4,500 steps, fd 95-200x its floor), and it makes D cheaper (a seventh of
+    # DCGAN's step in all); lr 4e-4 left the collapse a little sooner than 2e-4 (after 800-1,000
+    # steps against 1,000-1,500 in short screening runs); an EMA of 0.995 steadies the colours,
+    # which the feature-space fd weighs heavily (0.999 lagged ~1,000 steps behind the escape).
     config = Config(
         name="images",
         data=DataConfig("images"),
@@ -151,7 +154,7 @@ PRESET_HELP = {
     "images": "a folder of images (--data DIR/) on a CPU: dcgan width 16, batch 32, PacGAN pack 2, "
               "lr 4e-4, EMA 0.995, 6000 steps, ~10 min on 2 cores",
     "images-gpu": "DCGAN's settings for a folder of images, for a GPU: dcgan width 32, batch 64, lr 2e-4, "
-                  "10000 steps (~1.3 s a step, 3.5 h, on 2 CPU cores)",
+                  "10000 steps (0.6-1.5 s a step on 2 CPU cores: 2-4 h)",
 }
 
 

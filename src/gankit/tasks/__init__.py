@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from gankit.config.builtins import BUILTIN_NAMES, check_data_source
+from gankit.config.builtins import BUILTIN_NAMES, check_data_source, looks_like_path
 from gankit.core.errors import GankitError
 from gankit.core.registry import Registry
 from gankit.tasks.base import Task, build_task
@@ -42,7 +41,7 @@ def data_source(source: str) -> tuple[str, dict[str, Any]]:
                 check_data_source(source)
             return name, {"path": source}
     check_data_source(source)
-    if Path(source).exists() or "/" in source or Path(source).suffix:
+    if looks_like_path(source):
         raise GankitError(f"no dataset reads '{source}' (a dataset name is one of: "
                           f"{', '.join(TASKS.names())})")
     return source, {}  # not a path: validation names the unknown dataset, with a did-you-mean

@@ -35,6 +35,9 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/evaluation_cost.py
 	$(BIN)/python benchmarks/figure_cost.py
 	$(BIN)/python benchmarks/distributed_agreement.py
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/own_data_floors.py
+	$(BIN)/python benchmarks/run_folder_size.py
 
 # The long ones (about an hour and a half on 2 cores): mixtures against the published tables,
 # the objective comparisons on every task, the theory lab, digits, refinement and tables
@@ -49,6 +52,8 @@ bench-full: bench
 	$(BIN)/python benchmarks/digits.py
 	$(BIN)/python benchmarks/refine.py
 	$(BIN)/python benchmarks/tables.py
+	$(BIN)/python benchmarks/image_folder.py
+	$(BIN)/python benchmarks/readme_timings.py
 
 # ruff, then the layer contract in pyproject.toml (import-linter: no import points up a layer).
 lint: $(VENV)/.installed-dev

@@ -145,6 +145,27 @@ def test_resume_is_bit_exact(table_file, tmp_path):
         assert torch.equal(a, b)
 
 
+def test_a_balanced_run_resumes_bit_exact_and_its_rows_meet_their_conditions(table_file, tmp_path):
+    settings = {"log.eval_every": 10, "log.checkpoint_every": 10, "model.g_hidden": [32],
+                "model.d_hidden": [32], "train.batch_size": 50, "data.balance": True}
+    straight = gankit.train(data=str(table_file), steps=20, out=tmp_path / "a", figures=False, set=settings)
+    gankit.train(data=str(table_file), steps=10, out=tmp_path / "b", figures=False, set=settings)
+    resumed = gankit.resume(tmp_path / "b", steps=20, figures=False)
+    for a, b in zip(straight.trainer.generator.parameters(), resumed.trainer.generator.parameters()):
+        assert torch.equal(a, b)
+    task = straight.trainer.task
+    assert task.condition_width == 5 + 2 + 2  # city (4 and missing), skew's indicator, flag
+    frame = straight.sample(300, seed=0)
+    assert list(frame.columns) == list(mixed_table().columns)
+    # every generated row meets the condition it was asked for (hard conditions)
+    z = straight.trainer.streams.noise_of(300, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        rows = straight.trainer.generate(z[None])[0]
+    x, c = rows[:, :task.shape[0]], rows[:, task.shape[0]:]
+    asked = task._conditions.columns[c.argmax(dim=1)]
+    assert torch.all(x[torch.arange(300), asked] == 1)
+
+
 def test_metrics_on_known_answers(table_file):
     task = make_task("table", {"path": str(table_file), "target": "city"})
     real = task.holdout_rows

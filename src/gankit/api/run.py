@@ -159,7 +159,7 @@ class Run:
         and passes per sample."""
         check_member(member, self.trainer.members)
         refined = self.refine(n, refine, seed)
-        samples = self.task.decode(refined.samples[member].cpu().numpy())
+        samples = self.task.decode(self.task.data_part(refined.samples[member]).cpu().numpy())
         return samples, refined.member_metrics(member)
 
     def refine(self, n: int, settings: str | RefineSettings = "drs", seed: int | None = None) -> Refined:

@@ -111,10 +111,9 @@ class Evaluator:
         """``[members, n, *shape]``: every member's generator on the same noise."""
         rng = torch.Generator(self.device)
         rng.manual_seed(seed) if seed is not None else rng.seed()
-        size = (n, self.config.model.noise_dim)
         with self.evaluating():
-            z = torch.randn(size, generator=rng, device=self.device)
-            return self.generate(z.expand(self.members, *size)).cpu().numpy()
+            z = self.trainer.streams.noise_of(n, rng)
+            return self.task.data_part(self.generate(z.expand(self.members, *z.shape))).cpu().numpy()
 
     def draws(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The real and generated samples every evaluation scores: each member's own stream,
@@ -131,7 +130,7 @@ class Evaluator:
 
     def samples(self, n: int | None = None) -> np.ndarray:
         """``[members, n, *shape]``: the generated samples the metrics are computed on."""
-        return self.draws(n)[1].cpu().numpy()
+        return self.task.data_part(self.draws(n)[1]).cpu().numpy()
 
     def evaluate_members(self, n: int | None = None, general: bool = False,
                          fake: torch.Tensor | None = None) -> MemberMetrics:
@@ -152,11 +151,12 @@ class Evaluator:
         with self.evaluating():
             d_real = torch.sigmoid(in_chunks(discriminator, pack_rows(real, p))).mean(-1)
             d_fake = torch.sigmoid(in_chunks(discriminator, pack_rows(fake, p))).mean(-1)
-        fake_np, real_np = fake.cpu().numpy(), real.cpu().numpy()
+        points = self.task.data_part  # the metrics score points without their conditions
+        fake_np, real_np = points(fake).cpu().numpy(), points(real).cpu().numpy()
         if general:
             m = min(n, GENERAL_SAMPLES)
             streams = self.trainer.streams
-            reference = streams.real(m, streams.fresh(REFERENCE_STREAM)).cpu().numpy()
+            reference = points(streams.real(m, streams.fresh(REFERENCE_STREAM))).cpu().numpy()
         results = []
         for i in range(self.members):
             metrics = self.task.metrics(fake_np[i])

@@ -101,7 +101,7 @@ class RefineSettings:
 class Refined:
     """Refined samples of every member and what they cost."""
 
-    samples: torch.Tensor  # [members, n, *shape]
+    samples: torch.Tensor  # [members, n, *shape], followed by their conditions for a conditional task
     acceptance_rate: list[float]  # accepted proposals / proposals, per member
     g_passes: list[float]  # generator evaluations per returned sample, per member
     d_passes: list[float]  # discriminator evaluations per returned sample, per member
@@ -287,21 +287,21 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
     device = trainer.device
     rng = torch.Generator(device)
     rng.manual_seed(seed) if seed is not None else rng.seed()
-    members, noise_dim = trainer.members, trainer.config.model.noise_dim
+    members = trainer.members
     generator = trainer.eval_generator
 
     def propose(k: int) -> torch.Tensor:
         # At least MIN_BATCH rows per pass: a generator with batch norm normalises by the
         # statistics of its batch, which a handful of rows would make noisy.
         rows = max(k, MIN_BATCH)
-        z = torch.randn((rows, noise_dim), generator=rng, device=device)
-        return trainer.generate(z.expand(members, rows, noise_dim), generator)[:, :k]
+        z = trainer.streams.noise_of(rows, rng)  # a conditional task's conditions follow the noise
+        return trainer.generate(z.expand(members, *z.shape), generator)[:, :k]
 
     def raw(x: torch.Tensor) -> torch.Tensor:
         return discriminator_scores(trainer, x)
 
     def real(k: int) -> torch.Tensor:  # never training rows: see the module's docstring
-        points = trainer.task.calibration_rows(k, rng).to(device)
+        points = trainer.task.condition_real(trainer.task.calibration_rows(k, rng).to(device), rng)
         return points.expand(members, *points.shape)
 
     with Evaluator(trainer).evaluating():

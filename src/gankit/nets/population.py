@@ -18,6 +18,7 @@ seeded per member, then G and D are built (or reset) in that order, and the RNG 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -97,19 +98,30 @@ def choose_path(model: ModelConfig, architecture: Architecture) -> str:
 
 
 def build_networks(model: ModelConfig, shape: tuple[int, ...], seeds: Sequence[int],
-                   pad_lone_member: bool = False) -> tuple[nn.Module, nn.Module]:
+                   pad_lone_member: bool = False, condition_width: int = 0) -> tuple[nn.Module, nn.Module]:
     """A generator and a discriminator population, member i initialised with ``seeds[i]``.
 
     ``pad_lone_member``: a torchrun rank that holds one member of a population computes it as
-    the population does (see :class:`gankit.nets.layers.StackedLinear`)."""
+    the population does (see :class:`gankit.nets.layers.StackedLinear`). ``condition_width``:
+    the width of a condition vector ``c`` (a conditional task's, :attr:`gankit.tasks.Task.condition_width`)
+    that G reads after its noise and D after each data point: a conditional GAN by concatenation
+    (Mirza & Osindero 2014), which needs flat data points."""
     architecture = ARCHITECTURES.get(model.arch)
     options = architecture.parse_options(model.options, model.arch)
-    d_shape = packed_shape(shape, model.pack)
+    if condition_width:
+        if len(shape) != 1:
+            raise GankitError(f"architecture '{model.arch}' on data of shape {shape} cannot read a "
+                              "condition vector: conditions by concatenation need flat rows")
+        shape_d = (shape[0] + condition_width,)
+        model_g = dataclasses.replace(model, noise_dim=model.noise_dim + condition_width)
+    else:
+        shape_d, model_g = shape, model
+    d_shape = packed_shape(shape_d, model.pack)
     generator: nn.Module
     discriminator: nn.Module
     if choose_path(model, architecture) == "stacked":
         assert architecture.stacked is not None
-        generator = architecture.stacked(model, shape, "generator", len(seeds), options)
+        generator = architecture.stacked(model_g, shape, "generator", len(seeds), options)
         discriminator = architecture.stacked(model, d_shape, "discriminator", len(seeds), options)
         for i, seed in enumerate(seeds):
             with seeded(seed):
@@ -119,7 +131,7 @@ def build_networks(model: ModelConfig, shape: tuple[int, ...], seeds: Sequence[i
         gs, ds = [], []
         for seed in seeds:
             with seeded(seed):
-                gs.append(architecture.build(model, shape, "generator", options))
+                gs.append(architecture.build(model_g, shape, "generator", options))
                 ds.append(architecture.build(model, d_shape, "discriminator", options))
         generator, discriminator = VmapPopulation(gs, "generator"), VmapPopulation(ds, "discriminator")
     discriminator.pack = model.pack  # read by figures that feed D packed rows

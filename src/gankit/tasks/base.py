@@ -54,6 +54,19 @@ class Task(ABC):
         """The stream of real batches one member trains on; its state goes into checkpoints."""
         return Sampler(self, generator)
 
+    @property
+    def training_rows(self) -> int | None:
+        """How many rows training draws from, for a task with a finite set of them (a table's
+        training rows: its default length follows them); None for a law sampled afresh."""
+        return None
+
+    def include_held_out(self) -> bool:
+        """Train on every row from now on, the held-out ones too: the last phase of a run whose
+        length the held-out rows chose. False (and nothing changes) for a task without a finite
+        set of held-out rows. The streams' samplers must be rebuilt after it
+        (:meth:`gankit.training.streams.Streams.restart_samplers`)."""
+        return False
+
     @classmethod
     def accepts(cls, source: str) -> bool:
         """Whether ``--data SOURCE`` (a file or folder path) is data this task reads; the task
@@ -82,6 +95,36 @@ class Task(ABC):
         """Applied to G's raw output ``[members, batch, *shape]`` before D or decoding sees it:
         e.g. a softmax over each categorical column's one-hot span. The identity here."""
         return x
+
+    # Conditions (a conditional GAN by concatenation; "conditions are data"): a task with a
+    # condition vector ``c`` of ``condition_width`` values has G read ``z`` followed by ``c`` and
+    # D read a point followed by the ``c`` it meets. Real batches carry their conditions (the
+    # task's sampler, :meth:`condition_real`); everything past D sees points without them
+    # (:meth:`data_part`). Without conditions (width 0) nothing is drawn and nothing changes.
+
+    @property
+    def condition_width(self) -> int:
+        """The condition vector's width; 0: an unconditional task."""
+        return 0
+
+    def conditions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
+        """``[n, condition_width]`` conditions for generated points: as training draws them
+        (``training``), or as the data have them (what samples and evaluations use)."""
+        return torch.empty((n, 0), device=generator.device)
+
+    def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Real points ``[n, *shape]`` followed by conditions they meet: what D sees of them.
+        The points themselves (no draw) for an unconditional task."""
+        return x
+
+    def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """G's points (after :meth:`output_head`) followed by the conditions they were asked
+        for: what D sees. A task with hard conditions first makes the points meet them."""
+        return torch.cat([x, c], dim=-1)
+
+    def data_part(self, x: Any) -> Any:
+        """Points as D sees them -> the points alone (conditions dropped)."""
+        return x[..., :x.shape[-1] - self.condition_width] if self.condition_width else x
 
     def decode(self, x: torch.Tensor | np.ndarray) -> Any:
         """Generated tensors -> the user's form (a numpy array here; a table or images elsewhere)."""

@@ -20,7 +20,6 @@ Columns, missing values and ranges: :mod:`gankit.tasks.table_codec` and
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import dataclasses
 import hashlib
@@ -36,11 +35,18 @@ import torch
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler, Task, cycled_order
 from gankit.tasks.saved import STATE_FILE, check_saved, write_saved
+from gankit.tasks.table_conditions import (
+    ConditionedRows,
+    SpanConditioned,
+    conditions_of,
+    one_hot_head,
+    span_groups,
+)
 from gankit.tasks.table_data import TableData, subsample
 from gankit.tasks.table_figures import draw_projection, table_figures
 from gankit.tasks.table_io import Dialect, fingerprint, is_table_file, read_table
-from gankit.tasks.table_kinds import check_types
 from gankit.tasks.table_metrics import table_metrics
+from gankit.tasks.table_params import check_reading, column_list
 from gankit.tasks.table_write import check_table_output, write_frames
 
 if TYPE_CHECKING:  # pandas and the codec load when a table is read, not with every task
@@ -54,18 +60,6 @@ TRAIN_ROWS_KEPT = 20_000
 # The parameters that decide the rows and their encoding: a saved state is refused for others.
 SHAPING = ("holdout", "split_seed", "categorical", "discrete", "drop", "normalise", "fingerprint",
            "split_hash", "sep", "decimal", "encoding", "na_values", "types")
-SEP_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-
-
-def _column_list(key: str, value: Any) -> tuple[str, ...]:
-    """``["a", "b"]``, ``"a,b"`` or ``"[a,b]"`` (what --set leaves of an unquoted list) as names."""
-    if isinstance(value, str):
-        text = value.strip().removeprefix("[").removesuffix("]")
-        return tuple(part.strip().strip("'\"") for part in text.split(",") if part.strip())
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise GankitError(f"data.{key} must be a list of column names, e.g. data.{key}=[\"a\",\"b\"], "
-                      f"got {value!r}")
 
 
 def _read(path: Path, task: Table) -> tuple[pd.DataFrame, str, Dialect]:
@@ -83,7 +77,7 @@ def _read(path: Path, task: Table) -> tuple[pd.DataFrame, str, Dialect]:
 
 
 @dataclass
-class Table(Task):
+class Table(SpanConditioned, Task):
     """Rows of a table file; ``path`` is set by ``--data FILE``."""
 
     path: str = ""
@@ -99,6 +93,9 @@ class Table(Task):
     encoding: str = ""  # the text's encoding; '' is UTF-8 (a byte-order mark honoured)
     na_values: tuple[str, ...] = ()  # text read as missing, besides table_io.NA_STRINGS
     types: dict[str, str] = field(default_factory=dict)  # column -> kind, over any guess
+    # Training-by-sampling over the one-hot spans (gankit.tasks.table_conditions): rarer values
+    # made more often, at a cost in quality_score (docs/BENCHMARKS.md, section 18); opt-in.
+    balance: bool = False
     fingerprint: str = ""  # the file's, recorded by the run; a different file is refused
     split_hash: str = ""  # the held-out rows' indices, hashed: recorded, and checked on reopening
 
@@ -139,12 +136,12 @@ class Table(Task):
         if not self.path:
             raise GankitError("the table dataset reads a file: use --data FILE.csv (or .tsv, .csv.gz, "
                               ".parquet, .npy)")
-        self.categorical = _column_list("categorical", self.categorical)
-        self.discrete = _column_list("discrete", self.discrete)
-        self.drop = _column_list("drop", self.drop)
+        self.categorical = column_list("categorical", self.categorical)
+        self.discrete = column_list("discrete", self.discrete)
+        self.drop = column_list("drop", self.drop)
         if not 0 < self.holdout <= 0.5:
             raise GankitError(f"data.holdout must be in (0, 0.5], got {self.holdout}")
-        _check_reading(self)
+        check_reading(self)
 
     def _set_up(self, train_rows: np.ndarray, holdout_rows: np.ndarray) -> None:
         """What the networks, metrics and figures use, from the fitted codec and encoded rows."""
@@ -157,9 +154,10 @@ class Table(Task):
                 raise GankitError(f"data.target '{self.target}' is not a learned column of the table"
                                   f"{did_you_mean(self.target, modelled)}; learned: {', '.join(modelled)}")
         self.data = TableData(self.codec, train_rows, holdout_rows, self.target)
+        self._conditions = conditions_of(self.codec.spans(), self.balance, self._saved, train_rows)
         self.train_rows = torch.from_numpy(self.data.train_rows)  # no copy: one array for both
         self.holdout_rows = self.data.holdout_rows
-        self._head_groups = _span_groups(self.codec.spans())
+        self._head_groups = span_groups(self.codec.spans())
         told = (self.path, self.fingerprint, self.holdout, self.split_seed, self.categorical,
                 self.discrete, self.drop, self.normalise, self.sep, self.decimal, self.encoding,
                 self.na_values, tuple(sorted(self.types.items())))
@@ -219,21 +217,22 @@ class Table(Task):
         return rows[cycled_order(len(rows), n, generator)].to(generator.device)
 
     def sampler(self, generator: torch.Generator) -> Sampler:
-        return RowSampler(self.train_rows.to(generator.device), generator)
+        rows = self.train_rows.to(generator.device)
+        if self._conditions is not None:
+            return ConditionedRows(self._conditions, rows, generator)
+        return RowSampler(rows, generator)
+
+    @property
+    def training_rows(self) -> int:
+        return len(self.train_rows)
+
+    def include_held_out(self) -> bool:
+        """The held-out rows join the training rows (the metrics, still on them, are labelled)."""
+        self.train_rows = torch.from_numpy(np.concatenate([self.data.train_rows, self.data.holdout_rows]))
+        return True
 
     def output_head(self, x: torch.Tensor) -> torch.Tensor:
-        """Each categorical span (categories, and missing indicators) as an exact one-hot of its
-        largest output, with the gradient of a softmax (straight-through); numbers pass as they
-        are. With a plain softmax D tells soft fakes from one-hot real rows at a glance: on a
-        mixed table it lost 0.09 of quality_score (docs/BENCHMARKS.md, section 13)."""
-        if not self._head_groups:
-            return x
-        out = x.clone()
-        for index in self._head_groups:
-            soft = torch.softmax(x[..., index.to(x.device)], dim=-1)
-            hard = torch.nn.functional.one_hot(soft.argmax(dim=-1), soft.shape[-1]).to(soft.dtype)
-            out[..., index.to(x.device)] = hard - soft.detach() + soft
-        return out
+        return one_hot_head(x, self._head_groups)
 
     def encode(self, data: Any) -> torch.Tensor:
         """Rows of the table (a DataFrame with its columns) -> encoded rows."""
@@ -280,24 +279,6 @@ class Table(Task):
         return f"wrote {n} rows of {len(columns)} columns to {out}"
 
 
-def _check_reading(task: Table) -> None:
-    """The reading parameters checked, each in one line: data.sep, decimal, encoding,
-    na_values and types."""
-    task.na_values = _column_list("na_values", task.na_values)
-    task.types = check_types(task.types)
-    task.sep = SEP_NAMES.get(task.sep, task.sep)
-    if not isinstance(task.sep, str) or len(task.sep) > 1 or task.sep in ('"', "\n", "\r"):
-        raise GankitError(f"data.sep must be one character (',', ';', '|', tab), or '' to sniff it, "
-                          f"got {task.sep!r}")
-    if task.decimal not in ("", ".", ","):
-        raise GankitError(f"data.decimal must be '.' or ',' (or '' to sniff it), got {task.decimal!r}")
-    try:
-        codecs.lookup(task.encoding or "utf-8")
-    except (LookupError, TypeError):
-        raise GankitError(f"data.encoding {task.encoding!r} is not an encoding Python knows (e.g. "
-                          "utf-8, latin-1, cp1252, utf-16)") from None
-
-
 def _split(task: Table, rows: int) -> None:
     """The held-out and training rows' indices among the file's ``rows`` rows, checked against
     the run's ``split_hash`` when it has one."""
@@ -322,7 +303,9 @@ def _state(task: Table) -> dict[str, Any]:
             "rows": len(task.train_index) + len(task.holdout_index),
             "dialect": dataclasses.asdict(task.dialect),
             "codec": task.codec.to_dict(), "holdout_rows": task.data.holdout_rows,
-            "train_rows": subsample(task.data.train_rows, TRAIN_ROWS_KEPT, 0)}
+            "train_rows": subsample(task.data.train_rows, TRAIN_ROWS_KEPT, 0),
+            **({} if task._conditions is None else
+               {"condition_counts": np.concatenate(task._conditions.value_counts)})}
 
 
 def _from_state(cls: type[Table], params: dict[str, Any], state: dict[str, Any]) -> Table:
@@ -361,12 +344,3 @@ def _fresh_ids(codec: Any, chunks: Iterable[pd.DataFrame]) -> Iterable[pd.DataFr
     for chunk in chunks:
         yield codec.fresh_ids(chunk, offset)
         offset += len(chunk)
-
-
-def _span_groups(spans: list[tuple[int, int]]) -> list[torch.Tensor]:
-    """Spans of equal width gathered into one ``[spans, width]`` index: one softmax call per
-    width instead of one per column, which matters for wide tables."""
-    by_width: dict[int, list[list[int]]] = {}
-    for start, end in spans:
-        by_width.setdefault(end - start, []).append(list(range(start, end)))
-    return [torch.tensor(rows, dtype=torch.long) for rows in by_width.values()]

@@ -34,6 +34,11 @@ class Streams:
         self.samplers = [task.sampler(rng) for rng in self.fresh(DATA_STREAM)]
         self.noise_rngs = self.fresh(NOISE_STREAM)
 
+    def restart_samplers(self) -> None:
+        """New samplers over the task's rows as they are now (see ``Task.include_held_out``),
+        each drawing on from its member's data stream where the old one stood."""
+        self.samplers = [self.task.sampler(sampler.generator) for sampler in self.samplers]
+
     def fresh(self, stream: int) -> list[torch.Generator]:
         """One generator per member, seeded as a single run with that member's seed would be."""
         return [torch.Generator(self.device).manual_seed(stream_seed(s, stream)) for s in self.seeds]
@@ -41,14 +46,21 @@ class Streams:
     def real(self, n: int, rngs: list[torch.Generator] | None = None) -> torch.Tensor:
         """``[members, n, *shape]`` real points: the training stream, or fresh draws from ``rngs``."""
         if rngs is not None:
-            return torch.stack([self.task.sample(n, rng) for rng in rngs])
+            return torch.stack([self.task.condition_real(self.task.sample(n, rng), rng) for rng in rngs])
         return torch.stack([sampler.draw(n) for sampler in self.samplers])
 
     def noise(self, n: int, rngs: list[torch.Generator] | None = None) -> torch.Tensor:
-        """``[members, n, noise_dim]`` standard normal noise, each member from its own stream."""
-        size = (n, self.noise_dim)
-        return torch.stack([torch.randn(size, generator=rng, device=self.device)
-                            for rng in rngs or self.noise_rngs])
+        """``[members, n, noise_dim]`` standard normal noise, each member from its own stream,
+        followed by a conditional task's conditions: as training draws them for the training
+        stream, as the data have them for fresh ``rngs`` (evaluations)."""
+        return torch.stack([self.noise_of(n, rng, training=rngs is None) for rng in rngs or self.noise_rngs])
+
+    def noise_of(self, n: int, rng: torch.Generator, training: bool = False) -> torch.Tensor:
+        """``[n, noise_dim (+ condition_width)]``: G's input for ``n`` points from one generator."""
+        z = torch.randn((n, self.noise_dim), generator=rng, device=self.device)
+        if not self.task.condition_width:
+            return z
+        return torch.cat([z, self.task.conditions(n, rng, training).to(z.device)], dim=-1)
 
     def state_dict(self) -> dict[str, Any]:
         return {"samplers": [sampler.state_dict() for sampler in self.samplers],

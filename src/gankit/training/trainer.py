@@ -93,11 +93,13 @@ class Trainer:
         resolve_device(config.device)  # fail before building anything
         seeds = [config.seed + i for i in range(config.seeds)]
         pad = team is not None and team.pads_lone_member
-        generator, discriminator = build_networks(config.model, task.shape, seeds, pad_lone_member=pad)
+        generator, discriminator = build_networks(config.model, task.shape, seeds, pad_lone_member=pad,
+                                                  condition_width=task.condition_width)
         return cls(config, task, generator, discriminator, team)
 
     def _gradient_path(self) -> GradientPath:
-        has_head = type(self.task).output_head is not Task.output_head
+        # The hand-written backward knows plain G -> D; a head or conditions in between take autograd.
+        has_head = type(self.task).output_head is not Task.output_head or bool(self.task.condition_width)
         if hand_written_applies(self.config, self.regularisers, has_head, self.generator, self.discriminator):
             return ManualPath(self.generator, self.discriminator, self.objective,  # type: ignore[arg-type]
                               self.config.model.pack)
@@ -115,8 +117,11 @@ class Trainer:
 
     def generate(self, z: torch.Tensor, generator: nn.Module | None = None) -> torch.Tensor:
         """G's output passed through the task's output head (e.g. a softmax per categorical
-        column of a table; the identity for most tasks): what D sees and what gets decoded."""
-        return self.task.output_head((generator or self.generator)(z))
+        column of a table; the identity for most tasks), followed by the conditions at the end of
+        ``z`` for a conditional task: what D sees (:meth:`Task.data_part` is what gets decoded)."""
+        x = self.task.output_head((generator or self.generator)(z))
+        width = self.task.condition_width
+        return self.task.attach_conditions(x, z[..., -width:]) if width else x
 
     def step(self, progress: float | None = None) -> StepStats:
         """One iteration of Algorithm 1 for every member.

@@ -132,3 +132,30 @@ def test_without_balance_the_table_has_no_conditions(tmp_path) -> None:
     assert task.condition_width == 0
     x = torch.zeros(3, task.shape[0])
     assert task.condition_real(x, torch.Generator()) is x
+
+
+def test_share_gap_by_hand_and_its_gradient_raises_what_g_makes_too_rarely() -> None:
+    from gankit.tasks.table_conditions import one_hot_head, share_gap, span_groups
+
+    columns = torch.tensor([0, 1])
+    real = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]])  # shares 0.75, 0.25
+    fake = torch.tensor([[[1.0, 0.0]] * 4])  # shares 1, 0
+    expected = 0.25**2 / 0.76 + 0.25**2 / 0.26
+    assert share_gap(fake, real, columns).item() == pytest.approx(expected)
+    assert share_gap(real, real, columns).item() == 0.0
+    logits = torch.zeros(1, 4, 2, requires_grad=True)
+    with torch.no_grad():
+        logits[..., 0] = 1.0  # every row's argmax is value 0
+    head = one_hot_head(logits, span_groups([(0, 2)]))
+    share_gap(head, real, columns).sum().backward()
+    assert torch.all(logits.grad[..., 1] < 0)  # descending raises the rare value's logit
+
+
+def test_the_share_term_is_in_g_loss_only_when_asked_for(tmp_path) -> None:
+    task = _balanced_table(tmp_path, balance=False)
+    x = torch.zeros(1, 4, task.shape[0])
+    assert task.generator_term(x, x) is None
+    task.match_shares = 2.0
+    real = x.clone()
+    real[..., task.codec.spans()[0][0]] = 1
+    assert task.generator_term(x, real).item() == pytest.approx(2.0 * 1 / 1.01)

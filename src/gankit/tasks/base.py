@@ -122,6 +122,12 @@ class Task(ABC):
         for: what D sees. A task with hard conditions first makes the points meet them."""
         return torch.cat([x, c], dim=-1)
 
+    def generator_term(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor | None:
+        """A term added to G's loss, per member, from G's points and the real batch (each
+        ``[members, batch, width]`` as D sees them, conditions included): e.g. a table's
+        one-hot shares matched. None (no term) here."""
+        return None
+
     def data_part(self, x: Any) -> Any:
         """Points as D sees them -> the points alone (conditions dropped)."""
         return x[..., :x.shape[-1] - self.condition_width] if self.condition_width else x

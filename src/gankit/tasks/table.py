@@ -33,10 +33,9 @@ import numpy as np
 import torch
 
 from gankit.core.errors import GankitError, did_you_mean
-from gankit.tasks.base import RowSampler, Sampler, Task, cycled_order
+from gankit.tasks.base import Task, cycled_order
 from gankit.tasks.saved import STATE_FILE, check_saved, write_saved
 from gankit.tasks.table_conditions import (
-    ConditionedRows,
     SpanConditioned,
     conditions_of,
     one_hot_head,
@@ -96,6 +95,7 @@ class Table(SpanConditioned, Task):
     # Training-by-sampling over the one-hot spans (gankit.tasks.table_conditions): rarer values
     # made more often, at a cost in quality_score (docs/BENCHMARKS.md, section 18); opt-in.
     balance: bool = False
+    match_shares: float = 0.0  # weight of table_conditions.share_gap in G's loss; 0 = off
     fingerprint: str = ""  # the file's, recorded by the run; a different file is refused
     split_hash: str = ""  # the held-out rows' indices, hashed: recorded, and checked on reopening
 
@@ -158,6 +158,7 @@ class Table(SpanConditioned, Task):
         self.train_rows = torch.from_numpy(self.data.train_rows)  # no copy: one array for both
         self.holdout_rows = self.data.holdout_rows
         self._head_groups = span_groups(self.codec.spans())
+        self._span_columns = torch.tensor([i for a, b in self.codec.spans() for i in range(a, b)])
         told = (self.path, self.fingerprint, self.holdout, self.split_seed, self.categorical,
                 self.discrete, self.drop, self.normalise, self.sep, self.decimal, self.encoding,
                 self.na_values, tuple(sorted(self.types.items())))
@@ -215,12 +216,6 @@ class Table(SpanConditioned, Task):
         repeats: what refinement calibrates D on, never the training rows :meth:`sample` draws."""
         rows = torch.from_numpy(self.data.holdout_rows)
         return rows[cycled_order(len(rows), n, generator)].to(generator.device)
-
-    def sampler(self, generator: torch.Generator) -> Sampler:
-        rows = self.train_rows.to(generator.device)
-        if self._conditions is not None:
-            return ConditionedRows(self._conditions, rows, generator)
-        return RowSampler(rows, generator)
 
     @property
     def training_rows(self) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit.tasks.base import Sampler
+from gankit.tasks.base import RowSampler, Sampler
 
 
 class SpanConditions:
@@ -129,10 +129,26 @@ def conditions_of(spans: list[tuple[int, int]], balance: bool, saved: dict[str, 
 
 
 class SpanConditioned:
-    """The conditions of :class:`gankit.tasks.Task` for a table whose ``_conditions`` is a
-    :class:`SpanConditions` or None (no conditions)."""
+    """The conditions and G's share term of :class:`gankit.tasks.Task` for a table whose
+    ``_conditions`` is a :class:`SpanConditions` or None (no conditions)."""
 
     _conditions: SpanConditions | None
+    _span_columns: torch.Tensor  # the one-hot spans' columns of an encoded row
+    match_shares: float
+    train_rows: torch.Tensor
+
+    def sampler(self, generator: torch.Generator) -> Sampler:
+        """Training-by-sampling's batches with conditions, else epochs of the training rows."""
+        rows = self.train_rows.to(generator.device)
+        if self._conditions is not None:
+            return ConditionedRows(self._conditions, rows, generator)
+        return RowSampler(rows, generator)
+
+    def generator_term(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor | None:
+        """``data.match_shares`` times :func:`share_gap`: G's one-hot shares held to the real batch's."""
+        if not self.match_shares or not len(self._span_columns):
+            return None
+        return self.match_shares * share_gap(fake, real, self._span_columns)
 
     @property
     def condition_width(self) -> int:
@@ -178,3 +194,15 @@ def span_groups(spans: list[tuple[int, int]]) -> list[torch.Tensor]:
     for start, end in spans:
         by_width.setdefault(end - start, []).append(list(range(start, end)))
     return [torch.tensor(rows, dtype=torch.long) for rows in by_width.values()]
+
+
+def share_gap(fake: torch.Tensor, real: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+    """How far the shares of the one-hot ``columns`` in G's batch are from the real batch's, per
+    member: ``sum over values of (f - r)^2 / (r + 0.01)``, a chi-square that weighs a rare value's
+    shortfall as much as a common one's. ``fake`` and ``real`` are ``[members, batch, width]``;
+    G's shares are its hard one-hots with the softmax's gradient (the output head), so the term
+    moves the soft probabilities of the values G makes too rarely."""
+    index = columns.to(fake.device)
+    f = fake[..., index].float().mean(dim=1)
+    r = real[..., index].float().mean(dim=1)
+    return ((f - r) ** 2 / (r + 0.01)).sum(dim=-1)

@@ -56,8 +56,11 @@ class AutogradPath:
                  objective: Objective, regularisers: Sequence[tuple[Regulariser, float]], pack: int,
                  mixed_precision: Callable[[], contextlib.AbstractContextManager],
                  noise_rngs: Sequence[torch.Generator], team: Solo,
-                 g_params: list[nn.Parameter], d_params: list[nn.Parameter]) -> None:
+                 g_params: list[nn.Parameter], d_params: list[nn.Parameter],
+                 generator_term: Callable[[torch.Tensor, torch.Tensor], torch.Tensor | None] | None = None
+                 ) -> None:
         self.generate, self.discriminator = generate, discriminator
+        self.generator_term = generator_term  # the task's term in G's loss (Task.generator_term)
         self.objective, self.regularisers, self.pack = objective, regularisers, pack
         self.mixed_precision, self.noise_rngs, self.team = mixed_precision, noise_rngs, team
         self.g_params, self.d_params = g_params, d_params
@@ -96,6 +99,11 @@ class AutogradPath:
             needs_real = self.objective.g_needs_real
             real_for_g = self.discriminator(real.detach()).float() if needs_real else None
             loss = self.objective.g_loss(self.discriminator(fake).float(), real_for_g)
+        if self.generator_term is not None:
+            members, width = fake.shape[0], fake.shape[-1] // self.pack
+            term = self.generator_term(fake.reshape(members, -1, width), real.reshape(members, -1, width))
+            if term is not None:
+                loss = loss + term
         return GStep(loss, flat_grad(loss.sum(), self.g_params))
 
 

@@ -99,13 +99,16 @@ class Trainer:
 
     def _gradient_path(self) -> GradientPath:
         # The hand-written backward knows plain G -> D; a head or conditions in between take autograd.
-        has_head = type(self.task).output_head is not Task.output_head or bool(self.task.condition_width)
+        task = type(self.task)
+        has_head = (task.output_head is not Task.output_head or task.generator_term is not Task.generator_term
+                    or bool(self.task.condition_width))
         if hand_written_applies(self.config, self.regularisers, has_head, self.generator, self.discriminator):
             return ManualPath(self.generator, self.discriminator, self.objective,  # type: ignore[arg-type]
                               self.config.model.pack)
         return AutogradPath(self.generate, self.discriminator, self.objective, self.regularisers,
                             self.config.model.pack, self._mixed_precision, self.streams.noise_rngs, self.team,
-                            list(self.generator.parameters()), list(self.discriminator.parameters()))
+                            list(self.generator.parameters()), list(self.discriminator.parameters()),
+                            self.task.generator_term)
 
     def _mixed_precision(self) -> contextlib.AbstractContextManager:
         return precision(self.config, self.device)

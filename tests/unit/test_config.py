@@ -17,7 +17,8 @@ def test_seed_preset_has_the_seed_settings():
     assert (c.model.noise_dim, c.model.g_hidden, c.model.d_hidden) == (5, [128], [128])
     assert c.model.activation == "relu"
     assert c.data.name == "parabola"
-    assert c.data.params == {"a_min": 1.0, "a_max": 3.0, "n_points": 15, "x_min": -2.0, "x_max": 2.0}
+    assert c.data.params == {"a_min": 1.0, "a_max": 3.0, "n_points": 15, "x_min": -2.0, "x_max": 2.0,
+                             "condition": []}
     assert c.log.snapshot_every == 100
 
 

@@ -114,27 +114,35 @@ class Run:
         return self.folder.read_summary()
 
     def sample(self, n: int, seed: int | None = None, member: int = 0,
-               refine: str | RefineSettings | None = None) -> Any:
+               refine: str | RefineSettings | None = None, condition: dict[str, Any] | None = None,
+               extrapolate: bool = False) -> Any:
         """``n`` generated points of one member (from the EMA generator when EMA is on), in the
         user's form (the task's ``decode``: an array for the built-in tasks).
 
         ``refine`` (``"drs"``, ``"mh"`` or a :class:`gankit.evaluation.refine.RefineSettings`) draws them
         with the discriminator's help; :meth:`refine` also returns the acceptance rate and cost.
+        ``condition`` asks a conditional run for points that meet it, e.g. ``{"a": 2.0}``; a
+        number outside the training range is refused unless ``extrapolate``.
         """
         if refine is None:
-            return self.task.decode(self.evaluator.sample(n, seed, member))
+            return self.task.decode(self.evaluator.sample(n, seed, member, condition, extrapolate))
+        if condition is not None:
+            raise GankitError("refined sampling (--refine) does not take a condition yet; sample "
+                              "without --refine")
         return self.sample_refined(n, refine, seed, member)[0]
 
-    def sample_chunks(self, n: int, seed: int | None = None, member: int = 0) -> Iterator[Any]:
+    def sample_chunks(self, n: int, seed: int | None = None, member: int = 0,
+                      condition: dict[str, Any] | None = None, extrapolate: bool = False) -> Iterator[Any]:
         """``n`` generated points of one member in the user's form, in pieces of at most the
         task's ``sample_chunk_rows`` (all at once when it is None), so that writing them holds
         one piece in memory. Drawn lazily: nothing is generated before the first is asked for."""
         rows = self.task.sample_chunk_rows
         if rows is None:
-            yield self.sample(n, seed, member)
+            yield self.sample(n, seed, member, condition=condition, extrapolate=extrapolate)
             return
         for k, start in enumerate(range(0, n, rows)):
-            yield self.sample(min(rows, n - start), chunk_seed(seed, k), member)
+            yield self.sample(min(rows, n - start), chunk_seed(seed, k), member, condition=condition,
+                              extrapolate=extrapolate)
 
     def save_grid(self, path: str | Path, n: int = GRID_IMAGES, nrow: int | None = None,
                   seed: int | None = None, member: int = 0, refine: str | RefineSettings | None = None,

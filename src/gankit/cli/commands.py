@@ -140,11 +140,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
         check_outputs(_task_class(args.run_dir))
     n = args.n if args.n is not None else 1000 if out is not None else GRID_IMAGES
     settings = _refine_settings(args)
+    condition = _condition(args.condition)
+    if condition is not None and settings is not None:
+        raise GankitError("--refine does not take --condition yet; sample without --refine")
     run = open_run(args.run_dir, args.device)  # a run folder or a file from gankit export
     if model_file:
         check_outputs(type(run.task))
     if settings is None and grid is None:
-        print(run.task.write_samples(run.sample_chunks(n, args.seed, args.member), out))
+        chunks = run.sample_chunks(n, args.seed, args.member, condition, args.extrapolate)
+        print(run.task.write_samples(chunks, out))
         return 0
     if grid is None:  # refined in the pieces sample_chunks draws (a table's), each with its seed
         from gankit.evaluation.refine import merge_costs
@@ -154,7 +158,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         _print_refinement(settings, merge_costs(costs, settings.method))
         return 0
     if settings is None:
-        samples, cost = run.sample(n, args.seed, args.member), None
+        samples, cost = run.sample(n, args.seed, args.member, condition=condition,
+                                   extrapolate=args.extrapolate), None
     else:
         samples, cost = run.sample_refined(n, settings, args.seed, args.member)
     if out is not None:
@@ -165,6 +170,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if settings is not None and cost is not None:
         _print_refinement(settings, cost)
     return 0
+
+
+def _condition(pairs: list[str] | None) -> dict[str, str] | None:
+    """``--condition NAME=VALUE`` flags as names -> values (the run's task reads the values)."""
+    if not pairs:
+        return None
+    condition: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise GankitError(f"--condition takes NAME=VALUE, e.g. --condition a=2.0, got '{pair}'")
+        if name.strip() in condition:
+            raise GankitError(f"--condition names '{name.strip()}' twice")
+        condition[name.strip()] = value.strip()
+    return condition
 
 
 def _refined_chunks(run: Run, n: int, settings: RefineSettings, seed: int | None, member: int,

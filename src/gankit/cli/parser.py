@@ -157,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
     _add_refine_arguments(p)
 
+    p.add_argument("--condition", action="append", metavar="NAME=VALUE",
+                   help="a conditional run (trained with --condition-on): every sample meets it, e.g. "
+                   "a=2.0; repeat it for each name")
+    p.add_argument("--extrapolate", action="store_true",
+                   help="with --condition: allow a number outside the training range")
     from gankit.core.directions import directions_help  # no torch: the help stays light
 
     p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint",

@@ -37,6 +37,8 @@ BETTER: dict[str, str] = {
     "column_shapes": HIGHER, "column_pair_trends": HIGHER, "quality_score": HIGHER,
     "detection_auc": LOWER, "detection_score": HIGHER, "detection_auc_svc": LOWER, "ml_efficacy": HIGHER,
     "dcr_share": LOWER,
+    # conditional runs
+    "condition_error": LOWER, "conditional_accuracy": HIGHER,
 }
 
 # Where "lower is better" stops: a value below this is noise (or a fault), not a better model.

@@ -102,17 +102,25 @@ class Evaluator:
         generator = self.trainer.eval_generator
         return in_chunks(generator, z, lambda x: self.trainer.generate(x, generator))
 
-    def sample(self, n: int, seed: int | None = None, member: int = 0) -> np.ndarray:
-        """``n`` generated points of one member; a ``seed`` makes the noise reproducible."""
+    def sample(self, n: int, seed: int | None = None, member: int = 0,
+               condition: dict[str, Any] | None = None, extrapolate: bool = False) -> np.ndarray:
+        """``n`` generated points of one member; a ``seed`` makes the noise reproducible;
+        ``condition`` (a conditional run's names -> values) asks every point for it."""
         check_member(member, self.members)
-        return self.sample_members(n, seed)[member]
+        return self.sample_members(n, seed, condition, extrapolate)[member]
 
-    def sample_members(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``[members, n, *shape]``: every member's generator on the same noise."""
+    def sample_members(self, n: int, seed: int | None = None, condition: dict[str, Any] | None = None,
+                       extrapolate: bool = False) -> np.ndarray:
+        """``[members, n, *shape]``: every member's generator on the same noise (and, for a
+        conditional run, the same conditions: drawn as the data have them, or ``condition``)."""
+        task = self.task
+        asked = None if condition is None else task.condition_vector(condition, n, self.device, extrapolate)
         rng = torch.Generator(self.device)
         rng.manual_seed(seed) if seed is not None else rng.seed()
         with self.evaluating():
             z = self.trainer.streams.noise_of(n, rng)
+            if asked is not None:
+                z[:, z.shape[1] - asked.shape[1]:] = asked
             return self.task.data_part(self.generate(z.expand(self.members, *z.shape))).cpu().numpy()
 
     def draws(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -153,6 +161,7 @@ class Evaluator:
             d_fake = torch.sigmoid(in_chunks(discriminator, pack_rows(fake, p))).mean(-1)
         points = self.task.data_part  # the metrics score points without their conditions
         fake_np, real_np = points(fake).cpu().numpy(), points(real).cpu().numpy()
+        asked = fake.cpu().numpy() if self.task.condition_width else None
         if general:
             m = min(n, GENERAL_SAMPLES)
             streams = self.trainer.streams
@@ -160,6 +169,8 @@ class Evaluator:
         results = []
         for i in range(self.members):
             metrics = self.task.metrics(fake_np[i])
+            if asked is not None:
+                metrics.update(self.task.condition_metrics(asked[i]))
             metrics["d_real_mean"] = float(d_real[i])
             metrics["d_fake_mean"] = float(d_fake[i])
             if general:

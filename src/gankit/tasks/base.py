@@ -15,9 +15,10 @@ import torch
 from gankit.core.atomic import atomic_write_bytes
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.metrics import general_metrics
+from gankit.tasks.conditions import Conditions
 
 
-class Task(ABC):
+class Task(Conditions, ABC):
     """A sampler of real data that also knows how to score and draw generated data.
 
     Subclasses are dataclasses whose fields are the task's parameters (the ``[data]`` section
@@ -96,41 +97,11 @@ class Task(ABC):
         e.g. a softmax over each categorical column's one-hot span. The identity here."""
         return x
 
-    # Conditions (a conditional GAN by concatenation; "conditions are data"): a task with a
-    # condition vector ``c`` of ``condition_width`` values has G read ``z`` followed by ``c`` and
-    # D read a point followed by the ``c`` it meets. Real batches carry their conditions (the
-    # task's sampler, :meth:`condition_real`); everything past D sees points without them
-    # (:meth:`data_part`). Without conditions (width 0) nothing is drawn and nothing changes.
-
-    @property
-    def condition_width(self) -> int:
-        """The condition vector's width; 0: an unconditional task."""
-        return 0
-
-    def conditions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
-        """``[n, condition_width]`` conditions for generated points: as training draws them
-        (``training``), or as the data have them (what samples and evaluations use)."""
-        return torch.empty((n, 0), device=generator.device)
-
-    def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Real points ``[n, *shape]`` followed by conditions they meet: what D sees of them.
-        The points themselves (no draw) for an unconditional task."""
-        return x
-
-    def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """G's points (after :meth:`output_head`) followed by the conditions they were asked
-        for: what D sees. A task with hard conditions first makes the points meet them."""
-        return torch.cat([x, c], dim=-1)
-
     def generator_term(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor | None:
         """A term added to G's loss, per member, from G's points and the real batch (each
         ``[members, batch, width]`` as D sees them, conditions included): e.g. a table's
         one-hot shares matched. None (no term) here."""
         return None
-
-    def data_part(self, x: Any) -> Any:
-        """Points as D sees them -> the points alone (conditions dropped)."""
-        return x[..., :x.shape[-1] - self.condition_width] if self.condition_width else x
 
     def decode(self, x: torch.Tensor | np.ndarray) -> Any:
         """Generated tensors -> the user's form (a numpy array here; a table or images elsewhere)."""
@@ -228,7 +199,7 @@ class Sampler:
         self.generator = generator
 
     def draw(self, n: int) -> torch.Tensor:
-        return self.task.sample(n, self.generator)
+        return self.task.condition_real(self.task.sample(n, self.generator), self.generator)
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng": self.generator.get_state()}

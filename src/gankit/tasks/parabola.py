@@ -16,6 +16,7 @@ import torch
 
 from gankit.core.errors import GankitError
 from gankit.tasks.base import Task
+from gankit.tasks.conditions import check_condition_names, name_list
 
 VALID_RMSE = 0.1  # a sample within this RMSE of its fitted curve counts as a curve
 
@@ -61,8 +62,10 @@ class Parabola(Task):
     n_points: int = 15
     x_min: float = -2.0
     x_max: float = 2.0
+    condition: tuple[str, ...] = ()  # ("a",): G draws the curve of the a it is asked for
 
     name = "parabola"
+    condition_names = ("a",)
 
     def __post_init__(self) -> None:
         if not self.a_min < self.a_max:
@@ -73,18 +76,68 @@ class Parabola(Task):
             raise GankitError(f"data.n_points must be at least 2, got {self.n_points}")
         self.x = np.linspace(self.x_min, self.x_max, self.n_points)
         self._b: dict[torch.device, torch.Tensor] = {}
+        self.condition = name_list("condition", self.condition)
+        check_condition_names(self, self.condition)
 
     @property
     def shape(self) -> tuple[int, ...]:
         return (self.n_points,)
 
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        device = generator.device
+    def _basis(self, device: torch.device) -> torch.Tensor:
         if device not in self._b:
             self._b[device] = torch.tensor(self.x**2 + 1, dtype=torch.float32, device=device)
-        u = torch.rand(n, 1, generator=generator, device=device)
+        return self._b[device]
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        u = torch.rand(n, 1, generator=generator, device=generator.device)
         a = self.a_min + (self.a_max - self.a_min) * u
-        return a * self._b[device] - 1
+        return a * self._basis(generator.device) - 1
+
+    # Conditioned on a (data.condition = ["a"]): c = a scaled to [-1, 1] over [a_min, a_max].
+
+    @property
+    def condition_width(self) -> int:
+        return len(self.condition)
+
+    def _scaled(self, a: torch.Tensor) -> torch.Tensor:
+        middle, half = (self.a_max + self.a_min) / 2, (self.a_max - self.a_min) / 2
+        return (a - middle) / half
+
+    def conditions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
+        """a drawn from its law, U[a_min, a_max], in training and when sampling alike."""
+        u = torch.rand(n, 1, generator=generator, device=generator.device)
+        return self._scaled(self.a_min + (self.a_max - self.a_min) * u)
+
+    def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """A real curve's own a (its least-squares fit, exact on the family): no draw."""
+        if not self.condition:
+            return x
+        b = self._basis(x.device)
+        a = (x + 1) @ b / (b @ b)
+        return torch.cat([x, self._scaled(a)[:, None]], dim=-1)
+
+    def condition_vector(self, values: dict[str, Any], n: int, device: Any = "cpu",
+                         extrapolate: bool = False) -> torch.Tensor:
+        if not self.condition:
+            return super().condition_vector(values, n, device, extrapolate)
+        check_condition_names(self, tuple(values), self.condition, "--condition")
+        if "a" not in values:
+            raise GankitError("this run is conditioned on a: ask for one, e.g. --condition a=2.0")
+        try:
+            a = float(values["a"])
+        except (TypeError, ValueError):
+            raise GankitError(f"condition a must be a number, got {values['a']!r}") from None
+        if not (self.a_min <= a <= self.a_max or extrapolate):
+            raise GankitError(f"condition a={a:g} is outside the training range [{self.a_min:g}, "
+                              f"{self.a_max:g}]; --extrapolate asks for it anyway")
+        return self._scaled(torch.full((n, 1), a, device=device))
+
+    def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
+        """``condition_error``: mean |a_hat - a| of the generated curves and the a they were asked for."""
+        middle, half = (self.a_max + self.a_min) / 2, (self.a_max - self.a_min) / 2
+        asked = points[:, -1] * half + middle
+        a_hat, _ = fit_curves(points[:, :-1], self.x)
+        return {"condition_error": float(np.mean(np.abs(a_hat - asked)))}
 
     def metrics(self, fake: np.ndarray) -> dict[str, float]:
         a_hat, rmse = fit_curves(fake, self.x)

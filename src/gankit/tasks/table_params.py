@@ -8,20 +8,15 @@ import codecs
 from typing import Any
 
 from gankit.core.errors import GankitError
+from gankit.tasks.conditions import name_list
 from gankit.tasks.table_kinds import check_types
 
 SEP_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 def column_list(key: str, value: Any) -> tuple[str, ...]:
-    """``["a", "b"]``, ``"a,b"`` or ``"[a,b]"`` (what --set leaves of an unquoted list) as names."""
-    if isinstance(value, str):
-        text = value.strip().removeprefix("[").removesuffix("]")
-        return tuple(part.strip().strip("'\"") for part in text.split(",") if part.strip())
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise GankitError(f"data.{key} must be a list of column names, e.g. data.{key}=[\"a\",\"b\"], "
-                      f"got {value!r}")
+    """A list of column names in any of the forms :func:`gankit.tasks.base.name_list` reads."""
+    return name_list(key, value)
 
 
 def check_reading(task: Any) -> None:

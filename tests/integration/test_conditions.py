@@ -65,7 +65,8 @@ def test_members_equal_single_runs_with_conditions():
     for _ in range(15):
         population.step()
         single.step()
-    for ours, ref in ((population.generator, single.generator), (population.discriminator, single.discriminator)):
+    pairs = ((population.generator, single.generator), (population.discriminator, single.discriminator))
+    for ours, ref in pairs:
         for p, q in zip(ours.parameters(), ref.parameters()):
             torch.testing.assert_close(p[1], q[0], rtol=1e-5, atol=1e-6)
 

@@ -41,15 +41,15 @@ def test_probabilities_follow_log_counts_in_training_and_counts_as_the_data_have
 def test_values_without_training_rows_are_never_asked_for() -> None:
     conditions = SpanConditions(SPANS, [np.array([5, 0, 1]), np.array([4, 0])])
     assert conditions.positions.tolist() == [0, 2, 3]
-    drawn = conditions.draw_positions(2000, torch.Generator().manual_seed(0), training=True)
+    drawn = conditions.draw_options(2000, torch.Generator().manual_seed(0), training=True)
     assert set(drawn.tolist()) == {0, 2, 3}
 
 
 def test_training_asks_for_a_rare_value_more_often_than_the_data_have_it() -> None:
     conditions = SpanConditions([(0, 2)], [np.array([990, 10])])
     rng = torch.Generator().manual_seed(0)
-    rare_training = (conditions.draw_positions(20000, rng, training=True) == 1).float().mean().item()
-    rare_data = (conditions.draw_positions(20000, rng, training=False) == 1).float().mean().item()
+    rare_training = (conditions.draw_options(20000, rng, training=True) == 1).float().mean().item()
+    rare_data = (conditions.draw_options(20000, rng, training=False) == 1).float().mean().item()
     assert rare_data == pytest.approx(0.01, abs=0.003)
     assert rare_training == pytest.approx(math.log(11) / (math.log(11) + math.log(991)), abs=0.01)
 
@@ -159,3 +159,48 @@ def test_the_share_term_is_in_g_loss_only_when_asked_for(tmp_path) -> None:
     real = x.clone()
     real[..., task.codec.spans()[0][0]] = 1
     assert task.generator_term(x, real).item() == pytest.approx(2.0 * 1 / 1.01)
+
+
+def test_column_conditions_count_combinations_and_ask_for_values() -> None:
+    from gankit.core.errors import GankitError
+    from gankit.tasks.table_asked import ColumnConditions
+
+    rows = _rows()
+    conditions = ColumnConditions.of_rows(["kind", "size_missing"], [["a", "b", "c"], ["no", "yes"]],
+                                          SPANS, rows, balance=False)
+    # combinations (kind, missing): (0,0) x 6, (0,1) x 1, (1,0) x 1, (1,1) x 1, (2,0) x 1
+    assert conditions.patterns.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0]]
+    assert conditions.counts.tolist() == [6, 1, 1, 1, 1]
+    assert conditions.data_p.tolist() == pytest.approx([0.6, 0.1, 0.1, 0.1, 0.1])
+    assert conditions.vectors(torch.tensor([3])).tolist() == [[0, 1, 0, 0, 1]]
+    asked = conditions.ask({"kind": "c", "size_missing": "no"}, 2, "cpu")
+    assert asked.tolist() == [[0, 0, 1, 1, 0]] * 2
+    with pytest.raises(GankitError, match="no value 'd'.*its values: a, b, c"):
+        conditions.ask({"kind": "d", "size_missing": "no"}, 1, "cpu")
+    with pytest.raises(GankitError, match="give each a value"):
+        conditions.ask({"kind": "a"}, 1, "cpu")
+    groups = conditions.option_rows(torch.from_numpy(rows))
+    assert [len(g) for g in groups] == [6, 1, 1, 1, 1]
+    points = np.concatenate([rows, rows[:, conditions.columns.numpy()]], axis=1)
+    assert conditions.met(points) == 1.0
+    points[0, -5:] = [0, 0, 1, 1, 0]  # row 0 asked for c, holds a
+    assert conditions.met(points) == pytest.approx(0.9)
+
+
+def test_a_table_conditioned_on_a_column_meets_every_request(tmp_path) -> None:
+    import gankit
+    from gankit.core.errors import GankitError
+
+    task = _balanced_table(tmp_path, balance=False)
+    run = gankit.train(data=task.path, steps=30, out=tmp_path / "run", figures=False, progress=False,
+                       set={"data.condition": ["kind"], "log.eval_every": 30, "model.g_hidden": [32],
+                            "model.d_hidden": [32]})
+    assert run.summary["conditional_accuracy"] == 1.0
+    rare = run.sample(200, seed=0, condition={"kind": "rare"})
+    assert list(rare.columns) == ["kind", "size"] and set(rare["kind"]) == {"rare"}
+    with pytest.raises(GankitError, match="did you mean 'kind'"):
+        run.sample(5, condition={"knd": "a"})
+    for bad, message in ((["size"], "a numeric column"), (["kinds"], "did you mean 'kind'")):
+        with pytest.raises(GankitError, match=message):
+            gankit.train(data=task.path, steps=2, out=tmp_path / "bad", figures=False, progress=False,
+                         set={"data.condition": bad})

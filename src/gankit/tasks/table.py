@@ -96,6 +96,7 @@ class Table(SpanConditioned, Task):
     # made more often, at a cost in quality_score (docs/BENCHMARKS.md, section 18); opt-in.
     balance: bool = False
     match_shares: float = 0.0  # weight of table_conditions.share_gap in G's loss; 0 = off
+    condition: tuple[str, ...] = ()  # category columns to generate on request (table_asked)
     fingerprint: str = ""  # the file's, recorded by the run; a different file is refused
     split_hash: str = ""  # the held-out rows' indices, hashed: recorded, and checked on reopening
 
@@ -139,6 +140,7 @@ class Table(SpanConditioned, Task):
         self.categorical = column_list("categorical", self.categorical)
         self.discrete = column_list("discrete", self.discrete)
         self.drop = column_list("drop", self.drop)
+        self.condition = column_list("condition", self.condition)
         if not 0 < self.holdout <= 0.5:
             raise GankitError(f"data.holdout must be in (0, 0.5], got {self.holdout}")
         check_reading(self)
@@ -154,7 +156,7 @@ class Table(SpanConditioned, Task):
                 raise GankitError(f"data.target '{self.target}' is not a learned column of the table"
                                   f"{did_you_mean(self.target, modelled)}; learned: {', '.join(modelled)}")
         self.data = TableData(self.codec, train_rows, holdout_rows, self.target)
-        self._conditions = conditions_of(self.codec.spans(), self.balance, self._saved, train_rows)
+        self._conditions = conditions_of(self.codec, self.condition, self.balance, self._saved, train_rows)
         self.train_rows = torch.from_numpy(self.data.train_rows)  # no copy: one array for both
         self.holdout_rows = self.data.holdout_rows
         self._head_groups = span_groups(self.codec.spans())
@@ -299,8 +301,7 @@ def _state(task: Table) -> dict[str, Any]:
             "dialect": dataclasses.asdict(task.dialect),
             "codec": task.codec.to_dict(), "holdout_rows": task.data.holdout_rows,
             "train_rows": subsample(task.data.train_rows, TRAIN_ROWS_KEPT, 0),
-            **({} if task._conditions is None else
-               {"condition_counts": np.concatenate(task._conditions.value_counts)})}
+            **({} if task._conditions is None else task._conditions.saved())}
 
 
 def _from_state(cls: type[Table], params: dict[str, Any], state: dict[str, Any]) -> Table:

@@ -23,7 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler
+from gankit.tasks.conditions import Conditions, check_condition_names
+from gankit.tasks.table_asked import ColumnConditions
 
 
 class SpanConditions:
@@ -58,8 +61,9 @@ class SpanConditions:
                   for start, end in spans]
         return cls(spans, counts)
 
-    def draw_positions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
-        """``n`` positions in ``c`` (a span and a value each), drawn as training or the data do."""
+    def draw_options(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
+        """``n`` options, here positions in ``c`` (a span and a value each), drawn as training
+        or the data do."""
         p = (self.training_p if training else self.data_p).to(generator.device)
         options = torch.multinomial(p, n, replacement=True, generator=generator)
         return self.positions.to(generator.device)[options]
@@ -67,6 +71,15 @@ class SpanConditions:
     def vectors(self, positions: torch.Tensor) -> torch.Tensor:
         """One-hot condition vectors ``[n, width]`` of ``positions``."""
         return torch.nn.functional.one_hot(positions, self.width).float()
+
+    def option_rows(self, rows: torch.Tensor) -> list[torch.Tensor]:
+        """The indices of the ``rows`` that meet each option (each position of ``c``)."""
+        codes = [rows[:, start:end].argmax(dim=1) for start, end in self.spans]
+        return [torch.nonzero(codes[s] == k).flatten()
+                for s, (start, end) in enumerate(self.spans) for k in range(end - start)]
+
+    def saved(self) -> dict[str, np.ndarray]:
+        return {"condition_counts": np.concatenate(self.value_counts)}
 
     def of_points(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Conditions real rows ``x`` meet, one span each drawn uniformly: ``[n, width]``."""
@@ -92,21 +105,20 @@ class ConditionedRows(Sampler):
     then a training row with that value, uniformly; rows come followed by their conditions.
     Draws with replacement, so the random generator is the whole state."""
 
-    def __init__(self, conditions: SpanConditions, rows: torch.Tensor, generator: torch.Generator) -> None:
+    def __init__(self, conditions: SpanConditions | ColumnConditions, rows: torch.Tensor,
+                 generator: torch.Generator) -> None:
         self.conditions = conditions
         self.rows = rows
         self.generator = generator
-        codes = [rows[:, start:end].argmax(dim=1) for start, end in conditions.spans]
-        groups = [torch.nonzero(codes[s] == k).flatten()
-                  for s, (start, end) in enumerate(conditions.spans) for k in range(end - start)]
+        groups = conditions.option_rows(rows)
         sizes = torch.tensor([len(g) for g in groups], dtype=torch.long)
         self.index = torch.cat(groups)
-        self.first = torch.cumsum(sizes, 0) - sizes  # by position in c: where its rows start
+        self.first = torch.cumsum(sizes, 0) - sizes  # by option: where its rows start
         self.sizes = sizes
 
     def draw(self, n: int) -> torch.Tensor:
         device = self.generator.device
-        positions = self.conditions.draw_positions(n, self.generator, training=True).cpu()
+        positions = self.conditions.draw_options(n, self.generator, training=True).cpu()
         uniform = torch.rand(n, generator=self.generator, device=device).cpu()
         offsets = (uniform * self.sizes[positions]).long()
         picks = self.index[self.first[positions] + torch.minimum(offsets, self.sizes[positions] - 1)]
@@ -114,25 +126,53 @@ class ConditionedRows(Sampler):
         return torch.cat([rows, self.conditions.vectors(positions.to(device))], dim=-1)
 
 
-def conditions_of(spans: list[tuple[int, int]], balance: bool, saved: dict[str, Any] | None,
-                  train_rows: np.ndarray) -> SpanConditions | None:
-    """The condition vector of a table with ``data.balance`` and a one-hot span, from the counts
-    in its training rows, or in a run folder's ``saved`` state (which may keep a subsample of
-    the rows but keeps the counts of all of them); None without one."""
+def conditions_of(codec: Any, condition: tuple[str, ...], balance: bool, saved: dict[str, Any] | None,
+                  train_rows: np.ndarray) -> SpanConditions | ColumnConditions | None:
+    """A table's condition vector: on the ``condition`` columns (:mod:`gankit.tasks.table_asked`),
+    else with ``balance`` over every one-hot span, else none. From the counts in its training
+    rows, or in a run folder's ``saved`` state (which may keep a subsample of the rows but keeps
+    the counts of all of them)."""
+    saved = saved or {}
+    if condition:
+        chosen = _condition_columns(codec, condition)
+        spans = [column.spans()[0] for column in chosen]
+        values = [[*column.categories, *(["missing"] if column.has_missing else [])] for column in chosen]
+        names = [column.name for column in chosen]
+        if "condition_patterns" not in saved:
+            return ColumnConditions.of_rows(names, values, spans, train_rows, balance)
+        return ColumnConditions(names, values, spans, saved["condition_patterns"], saved["condition_counts"],
+                                balance)
+    spans = codec.spans()
     if not balance or not spans:
         return None
-    counts = (saved or {}).get("condition_counts")
+    counts = saved.get("condition_counts")
     if counts is None:
         return SpanConditions.of_rows(spans, train_rows)
     bounds = np.cumsum([end - start for start, end in spans])[:-1]
     return SpanConditions(spans, np.split(np.asarray(counts, dtype=np.int64), bounds))
 
 
+def _condition_columns(codec: Any, condition: tuple[str, ...]) -> list[Any]:
+    """The codec's columns ``data.condition`` names: learned category columns, each once."""
+    by_name = {column.name: column for column in codec.columns}
+    for name in condition:
+        if name not in by_name:
+            raise GankitError(f"data.condition names column '{name}', which the table does not have"
+                              f"{did_you_mean(name, by_name)}")
+        if not by_name[name].categorical:
+            raise GankitError(f"data.condition names column '{name}', a {by_name[name].kind} column: "
+                              "conditions on a table are category columns (a number is not supported yet)")
+    if len(set(condition)) < len(condition):
+        raise GankitError(f"data.condition names a column twice: {', '.join(condition)}")
+    return [by_name[name] for name in condition]
+
+
 class SpanConditioned:
     """The conditions and G's share term of :class:`gankit.tasks.Task` for a table whose
     ``_conditions`` is a :class:`SpanConditions` or None (no conditions)."""
 
-    _conditions: SpanConditions | None
+    _conditions: SpanConditions | ColumnConditions | None
+    codec: Any
     _span_columns: torch.Tensor  # the one-hot spans' columns of an encoded row
     match_shares: float
     train_rows: torch.Tensor
@@ -157,12 +197,29 @@ class SpanConditioned:
     def conditions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
         """Conditions drawn by training-by-sampling (``training``) or as the data have them."""
         assert self._conditions is not None
-        return self._conditions.vectors(self._conditions.draw_positions(n, generator, training))
+        return self._conditions.vectors(self._conditions.draw_options(n, generator, training))
 
     def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if self._conditions is None:
             return x
         return torch.cat([x, self._conditions.of_points(x, generator)], dim=-1)
+
+    @property
+    def condition_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.codec.columns if column.categorical)
+
+    def condition_vector(self, values: dict[str, Any], n: int, device: Any = "cpu",
+                         extrapolate: bool = False) -> torch.Tensor:
+        if not isinstance(self._conditions, ColumnConditions):
+            return Conditions.condition_vector(self, values, n, device, extrapolate)  # type: ignore[arg-type]
+        check_condition_names(self, tuple(values), tuple(self._conditions.names), "--condition")
+        return self._conditions.ask(values, n, device)
+
+    def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
+        """``conditional_accuracy``: the share of rows that hold the values asked for."""
+        if not isinstance(self._conditions, ColumnConditions):
+            return {}
+        return {"conditional_accuracy": self._conditions.met(points)}
 
     def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """G's rows with the span each condition names set to the value asked for (a hard

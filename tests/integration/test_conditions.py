@@ -112,3 +112,15 @@ def test_the_cli_trains_on_request_and_refuses_bad_conditions_in_one_line(tmp_pa
     assert main(["train", "--data", "parabola", "--condition-on", "b", "--steps", "2",
                  "--out", str(tmp_path / "bad")]) == 2
     assert "accepted: a" in capsys.readouterr().err
+
+
+def test_the_ring_on_request_learns_which_mode_it_is_asked_for(tmp_path):
+    run = gankit.train(data="ring", steps=600, condition_on="mode", out=tmp_path / "ring", figures=False,
+                       set={"log.eval_every": 600})
+    before = Evaluator(Trainer.from_config(run.trainer.config)).evaluate(2048)["conditional_accuracy"]
+    assert before < 0.3 and run.summary["conditional_accuracy"] > 0.7, (before, run.summary)
+    nearest, _ = run.task.assign(run.sample(300, seed=0, condition={"mode": 5}))
+    assert np.mean(nearest == 5) > 0.7
+    with pytest.raises(GankitError, match="0 to 7"):
+        run.sample(3, condition={"mode": 8})
+    assert run.task.discriminator_figure(run.trainer.discriminator, "cpu", tmp_path / "d.png") is None

@@ -26,6 +26,7 @@ from torch import nn
 
 from gankit.core.errors import GankitError
 from gankit.tasks.base import Task
+from gankit.tasks.conditions import check_condition_names, name_list
 
 HQ_STDS = 3.0  # a generated point within this many stds of its nearest mean is of high quality
 EVAL_SAMPLES = 2500  # generated points the papers score
@@ -51,6 +52,8 @@ class Mixture2D(Task):
 
     std: float
     min_hq_fraction: float
+    condition: tuple[str, ...]  # ("mode",): G draws a point of the mode it is asked for
+    condition_names = ("mode",)
     eval_samples = EVAL_SAMPLES
     figure_points = 500  # a snapshot needs enough points to show which modes are covered
 
@@ -62,6 +65,47 @@ class Mixture2D(Task):
         _positive("std", self.std)
         self.means = self.mode_means()
         self._means_on: dict[torch.device, torch.Tensor] = {}
+        self.condition = name_list("condition", self.condition)
+        check_condition_names(self, self.condition)
+
+    # Conditioned on the mode (data.condition = ["mode"]): c is the one-hot of the mode's index.
+
+    @property
+    def condition_width(self) -> int:
+        return len(self.means) if self.condition else 0
+
+    def conditions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
+        """Modes drawn as the data draw them: each equally often."""
+        mode = torch.randint(len(self.means), (n,), generator=generator, device=generator.device)
+        return torch.nn.functional.one_hot(mode, len(self.means)).float()
+
+    def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """A real point's mode: its nearest mean (no draw)."""
+        if not self.condition:
+            return x
+        means = torch.as_tensor(self.means, dtype=x.dtype, device=x.device)
+        nearest = torch.cdist(x, means).argmin(dim=1)
+        return torch.cat([x, torch.nn.functional.one_hot(nearest, len(self.means)).to(x.dtype)], dim=-1)
+
+    def condition_vector(self, values: dict[str, Any], n: int, device: Any = "cpu",
+                         extrapolate: bool = False) -> torch.Tensor:
+        if not self.condition:
+            return super().condition_vector(values, n, device, extrapolate)
+        check_condition_names(self, tuple(values), self.condition, "--condition")
+        k = len(self.means)
+        try:
+            mode = int(values.get("mode", ""))
+        except (TypeError, ValueError):
+            mode = -1
+        if not 0 <= mode < k:
+            raise GankitError(f"condition mode must be a mode's index, 0 to {k - 1}, "
+                              f"got {values.get('mode')!r}")
+        return torch.nn.functional.one_hot(torch.full((n,), mode), k).float().to(device)
+
+    def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
+        """``conditional_accuracy``: the share of points nearest to the mode asked for."""
+        nearest, _ = self.assign(points[:, :2])
+        return {"conditional_accuracy": float(np.mean(nearest == points[:, 2:].argmax(axis=1)))}
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -173,7 +217,9 @@ class Mixture2D(Task):
         fig.savefig(path, dpi=100)
         return [path]
 
-    def discriminator_figure(self, discriminator: nn.Module, device: Any, path: Path) -> Path:
+    def discriminator_figure(self, discriminator: nn.Module, device: Any, path: Path) -> Path | None:
+        if self.condition:  # D over the plane depends on the mode asked for: no one picture
+            return None
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(5.2, 4.4))
@@ -195,6 +241,7 @@ class Ring(Mixture2D):
     n_modes: int = 8
     radius: float = 1.0
     std: float = 0.01
+    condition: tuple[str, ...] = ()
 
     name = "ring"
     preset = "ring"  # the config preset tuned for this task: `--data ring` alone uses it
@@ -214,6 +261,7 @@ class Grid(Mixture2D):
     per_side: int = 5
     spacing: float = 2.0
     std: float = 0.05
+    condition: tuple[str, ...] = ()
 
     name = "grid"
     preset = "grid"

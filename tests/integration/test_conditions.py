@@ -124,3 +124,27 @@ def test_the_ring_on_request_learns_which_mode_it_is_asked_for(tmp_path):
     with pytest.raises(GankitError, match="0 to 7"):
         run.sample(3, condition={"mode": 8})
     assert run.task.discriminator_figure(run.trainer.discriminator, "cpu", tmp_path / "d.png") is None
+
+
+@pytest.mark.parametrize(("projection", "margin"), [(True, 0.3), (False, 0.05)])  # projection learns faster
+def test_digits_on_request_reach_both_networks_and_learn_the_class(tmp_path, projection, margin):
+    from gankit.nets.dcgan import ProjectionDiscriminator
+
+    settings = {"log.eval_every": 200, "model.options.projection": projection}
+    run = gankit.train(data="digits", steps=200, condition_on="class", out=tmp_path / "digits", figures=False,
+                       set=settings)
+    trainer = run.trainer
+    assert isinstance(trainer.discriminator.__dict__["_skeleton"], ProjectionDiscriminator) == projection
+    z = torch.randn(1, 4, trainer.config.model.noise_dim, generator=torch.Generator().manual_seed(0))
+    asks = [torch.nn.functional.one_hot(torch.full((1, 4), k), 10).float() for k in (1, 7)]
+    with torch.no_grad():
+        a, b = (trainer.generate(torch.cat([z, c], dim=-1)) for c in asks)
+        assert a.shape[-3:] == (11, 8, 8) and not torch.allclose(a[..., :1, :, :], b[..., :1, :, :])
+        swapped = torch.cat([a[..., :1, :, :], b[..., 1:, :, :]], dim=-3)
+        assert not torch.allclose(trainer.discriminator(a), trainer.discriminator(swapped))
+    before = Evaluator(Trainer.from_config(trainer.config)).evaluate()["conditional_accuracy"]
+    assert before < 0.3 and run.summary["conditional_accuracy"] > before + margin, (before, run.summary)
+    sevens = run.sample(16, seed=0, condition={"class": 7})
+    assert sevens.shape == (16, 8, 8) and sevens.dtype == np.uint8
+    with pytest.raises(GankitError, match="0 to 9"):
+        run.sample(2, condition={"class": 10})

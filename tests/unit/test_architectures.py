@@ -35,7 +35,7 @@ def test_parse_options_fills_defaults_and_refuses_unknown_keys_with_a_did_you_me
     assert dcgan.parse_options({"width": 8}, "dcgan") == DCGANOptions(width=8, g_norm="layer", d_norm="none")
     assert dcgan.parse_options({}, "dcgan") == DCGANOptions(width=32)
     with pytest.raises(GankitError, match=r"^unknown option model.options.widht for architecture 'dcgan' "
-                       r"\(did you mean 'width'\?\); accepted: d_norm, g_norm, width$"):
+                       r"\(did you mean 'width'\?\); accepted: d_norm, g_norm, projection, width$"):
         dcgan.parse_options({"widht": 8}, "dcgan")
     with pytest.raises(GankitError, match=r"^unknown option model.options.width for architecture 'mlp'; "
                        r"accepted: none$"):

@@ -68,7 +68,8 @@ def test_switching_dataset_drops_the_old_dataset_parameters():
     c = resolve_config("default", overrides=[{"data": {"a_max": 4.0}}, {"data": {"name": "parabola"}}])
     assert c.data.params["a_max"] == 4.0  # same dataset: parameters kept
     ring = resolve_config("default", overrides=[{"data": {"a_max": 4.0}}, {"data": {"name": "ring"}}])
-    assert ring.data.params == {"n_modes": 8, "radius": 1.0, "std": 0.01, "condition": []}  # resolved, none left over
+    # resolved, none left over
+    assert ring.data.params == {"n_modes": 8, "radius": 1.0, "std": 0.01, "condition": []}
 
 
 def test_parse_override_reads_toml_values():

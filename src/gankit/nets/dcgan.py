@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import torch
 from torch import nn
 
 from gankit.core.errors import GankitError
@@ -26,6 +27,11 @@ class DCGANOptions:
     width: int = 32
     g_norm: str = "layer"
     d_norm: str = "none"
+    # A class-conditional D by projection (Miyato & Koyama 2018): logit = psi(phi(x)) + <embed(y),
+    # phi(x)>, instead of convolving the class planes with the image (false, or model.pack > 1).
+    projection: bool = True
+    # The width of the task's condition vector (planes after the image's channels).
+    conditions: int = field(default=0, metadata={"set_by": "gankit.nets.population.build_networks"})
 
     def __post_init__(self) -> None:
         if not (isinstance(self.width, int) and self.width > 0):
@@ -67,11 +73,33 @@ def build_dcgan(model: ModelConfig, shape: tuple[int, ...], role: Role, options:
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), _norm(options.g_norm, c_out), nn.ReLU()]
         layers.append(nn.Conv2d(channels[0], shape[0], 3, padding=1))
         return nn.Sequential(*layers)
-    layers = [nn.Conv2d(shape[0], channels[0], 3, padding=1), nn.LeakyReLU(0.2)]
+    # A packed D's input interleaves images and planes: it convolves them (concatenation).
+    projected = options.projection and options.conditions > 0 and model.pack == 1
+    image_channels = shape[0] - options.conditions if projected else shape[0]
+    layers = [nn.Conv2d(image_channels, channels[0], 3, padding=1), nn.LeakyReLU(0.2)]
     for c_in, c_out in zip(channels[:-1], channels[1:]):
         layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), _norm(options.d_norm, c_out), nn.LeakyReLU(0.2)]
+    if projected:
+        body = nn.Sequential(*layers, nn.Flatten())
+        return ProjectionDiscriminator(body, channels[-1] * 16, image_channels, options.conditions)
     layers += [nn.Flatten(), nn.Linear(channels[-1] * 16, 1)]
     return nn.Sequential(*layers)
+
+
+class ProjectionDiscriminator(nn.Module):
+    """D(x, y) = psi(phi(x)) + <V y, phi(x)> for images followed by one-hot class planes: the
+    class enters by an inner product with the image's features rather than as input channels."""
+
+    def __init__(self, body: nn.Module, features: int, channels: int, classes: int) -> None:
+        super().__init__()
+        self.body, self.channels = body, channels
+        self.head = nn.Linear(features, 1)
+        self.embed = nn.Linear(classes, features, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.body(x[:, :self.channels])
+        y = x[:, self.channels:, 0, 0]
+        return self.head(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)
 
 
 ARCHITECTURES.register("dcgan")(Architecture(

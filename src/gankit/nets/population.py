@@ -104,16 +104,17 @@ def build_networks(model: ModelConfig, shape: tuple[int, ...], seeds: Sequence[i
     ``pad_lone_member``: a torchrun rank that holds one member of a population computes it as
     the population does (see :class:`gankit.nets.layers.StackedLinear`). ``condition_width``:
     the width of a condition vector ``c`` (a conditional task's, :attr:`gankit.tasks.Task.condition_width`)
-    that G reads after its noise and D after each data point: a conditional GAN by concatenation
-    (Mirza & Osindero 2014), which needs flat data points."""
+    that G reads after its noise and D after each data point (a row's values, or an image's
+    channels, as constant planes): a conditional GAN by concatenation (Mirza & Osindero 2014).
+    An architecture whose options have a ``conditions`` field is told the width there (the
+    ``dcgan`` projection discriminator reads the planes back as a class)."""
     architecture = ARCHITECTURES.get(model.arch)
     options = architecture.parse_options(model.options, model.arch)
-    if condition_width:
-        if len(shape) != 1:
-            raise GankitError(f"architecture '{model.arch}' on data of shape {shape} cannot read a "
-                              "condition vector: conditions by concatenation need flat rows")
-        shape_d = (shape[0] + condition_width,)
+    if condition_width:  # c joins D's first axis: after a row's values, or planes after the channels
+        shape_d = (shape[0] + condition_width, *shape[1:])
         model_g = dataclasses.replace(model, noise_dim=model.noise_dim + condition_width)
+        if any(f.name == "conditions" for f in dataclasses.fields(options)):
+            options = dataclasses.replace(options, conditions=condition_width)
     else:
         shape_d, model_g = shape, model
     d_shape = packed_shape(shape_d, model.pack)

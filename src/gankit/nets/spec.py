@@ -50,7 +50,8 @@ class Architecture:
 
     def parse_options(self, values: dict[str, Any], name: str) -> Any:
         """The ``model.options`` table as this architecture's options dataclass."""
-        fields = {f.name for f in dataclasses.fields(self.options)}
+        # A field with metadata "set_by" is gankit's (e.g. the condition width), not the user's.
+        fields = {f.name for f in dataclasses.fields(self.options) if "set_by" not in f.metadata}
         for key in values:
             if key not in fields:
                 accepted = ", ".join(sorted(fields)) or "none"

@@ -37,6 +37,11 @@ class Conditions:
         The points themselves (no draw) for an unconditional task."""
         return x
 
+    def real_with_conditions(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` fresh real points (as ``sample`` draws them) followed by their conditions: the
+        real side of an evaluation. A task whose conditions are labels overrides it."""
+        return self.condition_real(self.sample(n, generator), generator)  # type: ignore[attr-defined]
+
     def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """G's points (after :meth:`output_head`) followed by the conditions they were asked
         for: what D sees. A task with hard conditions first makes the points meet them."""

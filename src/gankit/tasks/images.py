@@ -22,7 +22,9 @@ import torch
 
 from gankit.core.errors import GankitError
 from gankit.metrics import general_metrics
-from gankit.tasks.base import RowSampler, Task, cycled_order
+from gankit.tasks.base import RowSampler, Sampler, Task, cycled_order
+from gankit.tasks.conditions import check_condition_names, name_list
+from gankit.tasks.image_conditions import ClassConditioned, LabelledImages
 from gankit.tasks.image_io import (
     ARRAY_SUFFIXES,
     IMAGE_SUFFIXES,
@@ -59,7 +61,7 @@ def _check_holdout(holdout: float) -> None:
         raise GankitError(f"data.holdout must be in (0, 1), got {holdout}")
 
 
-class ImageTask(Task):
+class ImageTask(ClassConditioned, Task):
     """What the digits and the user's images share: the split, the sampler, encode/decode,
     metrics and figures. A subclass sets ``self.images`` (uint8 ``[N, C, H, W]``) and optionally
     ``self.labels`` in ``__post_init__`` and then calls :meth:`_split`."""
@@ -67,6 +69,7 @@ class ImageTask(Task):
     holdout: float
     images: np.ndarray
     labels: np.ndarray | None = None
+    condition: tuple[str, ...] = ()  # set by a subclass's field: ("class",) for class-conditional runs
     figure_points = 36  # images in a snapshot's grid (6 x 6)
 
     def _split(self, total: int | None = None) -> None:
@@ -91,10 +94,12 @@ class ImageTask(Task):
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` held-out images in a random order (repeating only when ``n`` exceeds them):
         the real images of snapshots and of ``gankit eval``'s pixel-space metrics."""
+        return encode_uint8(self._held_rows[self._held_order(n, generator)].to(generator.device))
+
+    def _held_order(self, n: int, generator: torch.Generator) -> torch.Tensor:
         m = len(self._held_rows)
-        order = torch.cat([torch.randperm(m, generator=generator, device=generator.device)
-                           for _ in range(-(-n // m))])[:n].cpu()
-        return encode_uint8(self._held_rows[order].to(generator.device))
+        return torch.cat([torch.randperm(m, generator=generator, device=generator.device)
+                          for _ in range(-(-n // m))])[:n].cpu()
 
     def calibration_rows(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` held-out images (never trained on) in a random order, each once before any
@@ -102,7 +107,10 @@ class ImageTask(Task):
         order = cycled_order(len(self._held_rows), n, generator)
         return encode_uint8(self._held_rows[order].to(generator.device))
 
-    def sampler(self, generator: torch.Generator) -> ImageSampler:
+    def sampler(self, generator: torch.Generator) -> Sampler:
+        if self.condition:
+            labels = torch.from_numpy(self.labels[:len(self.train_index)])
+            return LabelledImages(self._train_rows, labels, self.classes, generator)
         return ImageSampler(self._train_rows, generator)
 
     def output_head(self, x: torch.Tensor) -> torch.Tensor:
@@ -256,6 +264,7 @@ class Digits(ImageTask):
 
     size: int = 8
     holdout: float = 0.4
+    condition: tuple[str, ...] = ()  # ("class",): G draws the digit it is asked for
 
     name = "digits"
     preset = "digits"
@@ -271,6 +280,8 @@ class Digits(ImageTask):
         self.labels = bunch.target[order].astype(np.int64)
         self._native = pixels  # 8x8, what the reference classifier is trained on
         self._classifier_path: Path | None = None
+        self.condition = name_list("condition", self.condition)
+        check_condition_names(self, self.condition)
         self._split()
 
     def use_run_folder(self, path: Any) -> None:

@@ -46,7 +46,7 @@ class Streams:
     def real(self, n: int, rngs: list[torch.Generator] | None = None) -> torch.Tensor:
         """``[members, n, *shape]`` real points: the training stream, or fresh draws from ``rngs``."""
         if rngs is not None:
-            return torch.stack([self.task.condition_real(self.task.sample(n, rng), rng) for rng in rngs])
+            return torch.stack([self.task.real_with_conditions(n, rng) for rng in rngs])
         return torch.stack([sampler.draw(n) for sampler in self.samplers])
 
     def noise(self, n: int, rngs: list[torch.Generator] | None = None) -> torch.Tensor:

@@ -197,6 +197,7 @@ NOT_SETTINGS = {"help", "debug", "preset", "config", "set", "resume", "dry_run",
 # A second valid value for each string-typed key (numbers and lists are derived from the default).
 OTHER_STRINGS = {"data.name": "ring", "model.activation": "tanh", "train.loss": "hinge",
                  "device": "cuda:0", "train.on_divergence": "rollback", "name": "renamed"}
+OTHER_NAME_LISTS = {"data.condition": ["a"]}  # lists of names, not of numbers
 
 
 def _train_actions():
@@ -220,6 +221,8 @@ def _other_value(dotted: str, default):
     if isinstance(default, str) or dotted in OTHER_STRINGS:
         assert dotted in OTHER_STRINGS, f"add a second value for the new string setting {dotted}"
         return OTHER_STRINGS[dotted], OTHER_STRINGS[dotted]
+    if dotted in OTHER_NAME_LISTS:
+        return OTHER_NAME_LISTS[dotted], ",".join(OTHER_NAME_LISTS[dotted])
     if isinstance(default, list):
         return [7, 9], "7,9"
     if isinstance(default, float):

@@ -24,6 +24,7 @@ from gankit.core.errors import GankitError
 from gankit.session.distributed import team_for
 from gankit.session.divergence import TrainingDiverged
 from gankit.session.loop import Interrupted, run_session
+from gankit.session.phases import phases_on, prepare_resume
 from gankit.store.checkpoint import open_latest
 from gankit.store.rundir import RunFolder
 from gankit.training.team import Solo
@@ -83,6 +84,7 @@ def train(
         raise TypeError("pass either a Config or settings, not both")
     _check_extras(config)
     team = team_for(config)
+    _check_team(config, team)
     trainer = Trainer.from_config(team.local_config(config), team=team)  # fails before any folder is made
     folder = RunFolder(out if out is not None else _default_out(config))
     error = None
@@ -181,6 +183,7 @@ def _train_in_memory(source: InMemory, settings: dict[str, Any], preset: str | N
             config = resolve_config(preset, config_file, shortcut_overrides(data=str(staged)) + overrides)
             _check_extras(config)
             team = team_for(config)
+            _check_team(config, team)
             task = Trainer.from_config(team.local_config(config), team=team).task
         folder = RunFolder(out if out is not None else _default_out(config))
         placed = folder.path.resolve() / staged.name
@@ -236,6 +239,17 @@ def _check_extras(config: Config) -> None:
         require_tensorboard()
 
 
+def _check_team(config: Config, team: Solo) -> None:
+    """What one process does and a torchrun job does not (yet), refused before any folder."""
+    if team.size > 1 and phases_on(config):
+        raise GankitError("train.patience and train.all_rows run in one process only, not under "
+                          "torchrun; set train.patience=0 and train.all_rows=false")
+
+
+# Keys that only chose train.steps when the config was resolved: a resume may differ in them.
+LENGTH_KEYS = ("steps", "epochs", "min_steps", "max_steps")
+
+
 def resume(path: str | Path, *, steps: int | None = None, progress: bool = True,
            live: bool = False, figures: Figures = True) -> Run:
     """Continue a run from its latest checkpoint; ``steps`` may extend its length. ``progress``
@@ -245,7 +259,8 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = True,
     state = open_latest(folder.checkpoints)
     saved = config_from_dict(state["config"]).to_dict()
     current = config.to_dict()
-    saved["train"]["steps"] = current["train"]["steps"]  # the one setting a resume may change
+    for key in LENGTH_KEYS:  # the one setting a resume may change: its length
+        saved["train"][key] = current["train"][key]
     if saved != current:
         raise GankitError(f"{folder.config_path} differs from the config saved in the checkpoint; "
                           "a resumed run must keep its config")
@@ -259,17 +274,33 @@ def resume(path: str | Path, *, steps: int | None = None, progress: bool = True,
         if steps < int(state["trainer"]["step"]):
             raise GankitError(f"--steps {steps} is below the checkpoint's step "
                               f"{state['trainer']['step']}")
-        config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
+        if (state.get("session") or {}).get("held_out_end"):
+            raise GankitError(f"--steps cannot change the length of {folder.path}: its held-out phase "
+                              "has ended, and with it the length its evaluations chose")
+        # the steps are now the user's, not the rows' (config.toml says so)
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps, epochs=0.0))
     _check_extras(config)
     team = team_for(config)
+    _check_team(config, team)
     trainer = Trainer.from_config(team.local_config(config), team=team)
+    prepare_resume(trainer, state)  # a run in its all-rows phase trains on every row
     trainer.load_state_dict(team.local_state(state["trainer"], trainer))
     if team.writes:
         atomic_write_text(folder.config_path, config.to_toml())
         folder.metrics.truncate_after(trainer.step_count)
         folder.snapshots.truncate_after(trainer.step_count)
     team.agree(None)  # the files are trimmed before any rank logs again
-    return _run(trainer, folder, progress, live, figures, config, team)
+    return _run(trainer, folder, progress, live, figures, config, team, state.get("session"))
+
+
+def _phase_marks(summary: dict[str, Any]) -> dict[str, Any]:
+    """For run.json: the held-out phase's best step (whose networks are checkpoints/best.pt),
+    whether it stopped early, and the step the all-rows phase began at; {} for a run without."""
+    held = summary.get("held_out_phase", summary)
+    marks = {key: held[key] for key in ("best_step", "stopped_early") if key in held}
+    if "all_rows_phase" in summary:
+        marks["all_rows_from"] = summary["all_rows_phase"]["from_step"]
+    return marks
 
 
 def _now() -> str:
@@ -277,7 +308,7 @@ def _now() -> str:
 
 
 def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figures: Figures,
-         config: Config, team: Solo) -> Run:
+         config: Config, team: Solo, resumed: dict[str, Any] | None = None) -> Run:
     trainer.task.use_run_folder(folder.path)
     window = None
     if live and team.writes:
@@ -295,7 +326,7 @@ def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figure
     with team.reporting_loss():
         try:
             try:
-                run_session(trainer, folder, progress and team.writes, window, config, team)
+                run_session(trainer, folder, progress and team.writes, window, config, team, resumed)
             except RuntimeError as exc:
                 if team.size == 1:
                     raise
@@ -315,7 +346,7 @@ def _run(trainer: Trainer, folder: RunFolder, progress: bool, live: bool, figure
             team.close()
     if not team.writes:
         return Run(folder, trainer)
-    folder.update_info(status="finished", ended=_now())
+    folder.update_info(status="finished", ended=_now(), **_phase_marks(folder.read_summary()))
     # Under torchrun rank 0 holds a slice of the members; the run folder holds them all.
     run = Run(folder, trainer) if team.size == 1 else Run.load(folder.path, config.device)
     if figures == "background":

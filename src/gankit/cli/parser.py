@@ -61,6 +61,8 @@ examples:
   gankit train --data ring                       the 8-mode ring with the ring preset
   gankit train --data digits                     a convolutional GAN on the bundled 8x8 digits
   gankit train --data my_pictures/ --set data.size=32   your own PNG/JPEG files (or FILE.npy)
+  gankit train --data my_table.csv               a table: its length from its rows, an early stop
+                                                 on held-out quality (train.all_rows: then all rows)
   gankit train --loss minimax --lr 2e-4 --steps 500 --out runs/mine
   gankit train --g-hidden 256,256 --set train.betas_g=[0.0,0.999]   any config key with --set
   gankit train --config runs/mine/config.toml --out runs/again      repeat a run exactly
@@ -155,13 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of the noise (default: fresh noise)")
     p.add_argument("--member", type=int, default=0, help="which member of a --seeds run (default: 0)")
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
-    _add_refine_arguments(p)
-
     p.add_argument("--condition", action="append", metavar="NAME=VALUE",
                    help="a conditional run (trained with --condition-on): every sample meets it, e.g. "
                    "a=2.0; repeat it for each name")
     p.add_argument("--extrapolate", action="store_true",
                    help="with --condition: allow a number outside the training range")
+    _add_refine_arguments(p)
+
     from gankit.core.directions import directions_help  # no torch: the help stays light
 
     p = commands.add_parser("eval", parents=[common], help="recompute a run's metrics from its checkpoint",

@@ -8,6 +8,7 @@ and presets below it know names only as strings.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from gankit.config.schema import Config, DataConfig, check_values
 from gankit.core.errors import GankitError
 from gankit.nets import ACTIVATIONS, ARCHITECTURES, choose_path
 from gankit.objectives import OBJECTIVES
-from gankit.tasks import TASKS, data_source, make_task
+from gankit.tasks import TASKS, Task, data_source, make_task
 from gankit.training.optim import LR_SCHEDULES
 
 
@@ -26,6 +27,12 @@ def validate(config: Config, saved: dict[str, Any] | None = None) -> Config:
     are resolved too (filled with their defaults), so config.toml states every value the run used.
     ``saved``: a run's saved data (:mod:`gankit.tasks.saved`), which the task is built from
     instead of its source (a table file that may be gone)."""
+    _validated_task(config, saved)
+    return config
+
+
+def _validated_task(config: Config, saved: dict[str, Any] | None = None) -> Task:
+    """:func:`validate`'s work, returning the task it built (its rows set a length)."""
     check_values(config)
     if config.train.lr_schedule not in LR_SCHEDULES:
         raise GankitError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
@@ -37,7 +44,47 @@ def validate(config: Config, saved: dict[str, Any] | None = None) -> Config:
     choose_path(config.model, architecture)
     task = make_task(config.data.name, config.data.params, saved)
     config.data.params = {f.name: _plain(getattr(task, f.name)) for f in dataclasses.fields(task)}
-    return config
+    return task
+
+
+def steps_from_rows(epochs: float, rows: int, rows_per_step: int, floor: int, cap: int) -> int:
+    """The steps of ``epochs`` passes over ``rows`` (``rows_per_step`` drawn by each step), kept
+    within ``[floor, cap]`` (``cap`` 0: none). A small table is done in a few steps of a large
+    batch, too few for a GAN to settle: the floor is what its length is in practice; the cap
+    keeps a large table's run within a known time."""
+    steps = max(1, math.ceil(epochs * rows / rows_per_step), floor)
+    return min(steps, cap) if cap else steps
+
+
+def _with_length(config: Config, task: Task) -> Config:
+    """``train.steps`` from ``train.epochs`` and the task's training rows (see the schema)."""
+    t = config.train
+    rows = task.training_rows
+    if t.epochs <= 0 or rows is None:
+        return config
+    steps = steps_from_rows(t.epochs, rows, t.batch_size * t.d_steps, t.min_steps, t.max_steps)
+    return dataclasses.replace(config, train=dataclasses.replace(t, steps=steps))
+
+
+# What a length stated by the user turns off, unless a later (or the same) layer sets it again.
+CHOSEN_LENGTH_OFF = {"epochs": 0.0, "patience": 0, "all_rows": False}
+
+
+def _user_length(layers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``train`` keys to turn off because the file or the overrides set ``train.steps``
+    after the last ``train.epochs``: a length the user states is the run's whole length, as it
+    always was, not one the rows or the held-out evaluations choose; a layer with both (a saved
+    config.toml) keeps its epochs, which give the same steps on the same data."""
+    given_at = None
+    for i, layer in enumerate(layers):
+        train = layer.get("train")
+        if isinstance(train, dict) and ("epochs" in train or "steps" in train):
+            given_at = None if "epochs" in train else i
+    if given_at is None:
+        return {}
+    later = [layer.get("train") for layer in layers[given_at:]]
+    stated = {key for train in later if isinstance(train, dict) for key in train}
+    return {key: off for key, off in CHOSEN_LENGTH_OFF.items() if key not in stated}
 
 
 def _plain(value: Any) -> Any:
@@ -85,7 +132,10 @@ def resolve_config(
     """Preset, then a TOML file, then overrides, each on top of the last; then validate.
 
     Without a preset name the dataset's own preset is used (``data="ring"`` -> ``ring``), so
-    the defaults follow the data; an explicit preset always wins.
+    the defaults follow the data; an explicit preset always wins. With ``train.epochs`` the
+    steps follow the task's rows (:func:`steps_from_rows`) unless the file or an override set
+    ``train.steps``: that length then wins, whole (no early stop, no all-rows phase, unless
+    set again after it; see :func:`_user_length`), and the resolved config says so.
     """
     file_values = read_toml(config_file) if config_file is not None else {}
     overrides = [_with_data_source(o) for o in overrides or []]
@@ -100,5 +150,7 @@ def resolve_config(
         if new_name is not None and new_name != values.get("data", {}).get("name"):
             values = {**values, "data": {}}  # another dataset: the old one's parameters go
         values = merge(values, override)
-    return validate(config_from_dict(values))
+    values = merge(values, {"train": _user_length([file_values, *overrides])})
+    config = config_from_dict(values)
+    return _with_length(config, _validated_task(config))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import tomli_w
 
+from gankit.core.directions import BETTER, FLOOR
 from gankit.core.errors import GankitError
 
 BACKWARDS = ("auto", "autograd")  # train.backward: how the step's gradients are computed
@@ -43,6 +44,22 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     steps: int = 401  # 0 = no step limit (only with a time budget, train.max_seconds)
+    # A length that follows the data: > 0 sets train.steps, once the task is known, to this many
+    # passes of D over the training rows (epochs * rows / (batch_size * d_steps)), kept within
+    # [min_steps, max_steps]; for a task with a finite set of rows (a table), and only when
+    # train.steps was not given (--steps wins). config.toml records the steps it gave. 0 = off.
+    epochs: float = 0.0
+    min_steps: int = 0  # the floor of a length from train.epochs
+    max_steps: int = 0  # its cap; 0 = none
+    # Early stop: end the (held-out) training after this many evaluations in a row without a
+    # better train.stop_metric than the best so far; the best step's networks are kept
+    # (checkpoints/best.pt) and are the run's model. 0 = off.
+    patience: int = 0
+    stop_metric: str = ""  # the metric early stop watches (its direction from core.directions)
+    # After the held-out phase (its length chosen by train.steps or the early stop), train on
+    # every row, the held-out ones too, for best_step * held-out rows / training rows more steps
+    # from the best step's networks; for a task with held-out rows (a table), else ignored.
+    all_rows: bool = False
     batch_size: int = 64
     loss: str = "minimax"
     d_steps: int = 1  # k in Algorithm 1
@@ -151,6 +168,7 @@ def check_values(config: Config) -> None:
                        "train.max_seconds": config.train.max_seconds}.items():
         if not value >= 0:
             raise GankitError(f"{key} must be 0 (off) or more, got {value}")
+    _check_length(config.train)
     if config.train.batch_size % config.model.pack:
         raise GankitError(f"train.batch_size ({config.train.batch_size}) must be a multiple of "
                           f"model.pack ({config.model.pack})")
@@ -181,3 +199,22 @@ def check_values(config: Config) -> None:
             raise GankitError(f"{key} must list positive layer widths, got {widths}")
     if not (config.device == "cpu" or config.device == "cuda" or config.device.startswith("cuda:")):
         raise GankitError(f"device must be 'cpu', 'cuda' or 'cuda:N', got '{config.device}'")
+
+
+def _check_length(train: TrainConfig) -> None:
+    """The keys of a run's length: epochs with its floor and cap, early stop, the all-rows phase."""
+    for key in ("epochs", "min_steps", "max_steps", "patience"):
+        if not getattr(train, key) >= 0:
+            raise GankitError(f"train.{key} must be 0 (off) or more, got {getattr(train, key)}")
+    if train.max_steps and train.min_steps > train.max_steps:
+        raise GankitError(f"train.min_steps ({train.min_steps}) is above train.max_steps ({train.max_steps})")
+    if train.patience:
+        direction = BETTER.get(train.stop_metric)
+        if direction is None or direction == FLOOR:
+            known = ", ".join(k for k, v in BETTER.items() if v != FLOOR)
+            raise GankitError(f"train.patience needs train.stop_metric, a metric with a better direction "
+                              f"(one of: {known}), got '{train.stop_metric}'")
+    if (train.patience or train.all_rows) and train.lr_schedule != "constant":
+        raise GankitError(f"train.patience and train.all_rows need train.lr_schedule = 'constant' (got "
+                          f"'{train.lr_schedule}'): a schedule laid over train.steps would end in the "
+                          "middle of an early-stopped run, or before its all-rows phase")

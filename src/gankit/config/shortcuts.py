@@ -48,7 +48,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
              "hidden activation: " + ", ".join(BUILTIN_NAMES["activation"]), "model", "NAME"),
     Shortcut("loss", ("train.loss",), "objective: " + ", ".join(BUILTIN_NAMES["objective"]),
              "training", "NAME"),
-    Shortcut("steps", ("train.steps",), "training iterations (with --resume: the new total)",
+    Shortcut("steps", ("train.steps",), "training iterations (with --resume: the new total); the "
+             "whole run's length: for a table, no length from its rows, early stop or all-rows phase",
              "training", "N", resume_ok=True),
     Shortcut("batch_size", ("train.batch_size",), "real and fake samples per step", "training", "N"),
     Shortcut("d_steps", ("train.d_steps",), "discriminator steps per generator step (k)", "training", "K"),

@@ -3,7 +3,8 @@
 The loop itself is short: step (Algorithm 1 lives in :mod:`gankit.training.trainer`), check for
 divergence, hand the step to the observers, stop at the step count, the time budget or a
 signal. Each other job has its own module: logging, snapshots, checkpoints and the progress bar
-in :mod:`gankit.session.observers`, divergence and rollback in :mod:`gankit.session.divergence`.
+in :mod:`gankit.session.observers`, divergence and rollback in :mod:`gankit.session.divergence`,
+the early stop on held-out quality and the all-rows phase in :mod:`gankit.session.phases`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gankit.core.errors import GankitError
 from gankit.evaluation import Evaluator
 from gankit.session.divergence import DivergenceGuard, TrainingDiverged
 from gankit.session.observers import Checkpoints, MetricsLog, Observer, ProgressBar, Snapshots
+from gankit.session.phases import Phases, phases_on
 from gankit.store.rundir import RunFolder
 from gankit.training.steps import StepStats
 from gankit.training.team import Solo
@@ -106,21 +108,31 @@ def _background_eval(trainer: Trainer, team: Solo) -> bool:
 
 
 def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, live: Any = None,
-                config: Config | None = None, team: Solo | None = None) -> dict[str, Any]:
+                config: Config | None = None, team: Solo | None = None,
+                resumed: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train until the budget is used up; write the summary and return it.
 
     Under torchrun, ``team`` joins the ranks and ``config`` is the run's whole config (each
     rank's trainer holds its slice of the members); only rank 0 writes the run folder.
+    ``resumed``: the phases' state from the checkpoint a resumed run starts at
+    (:mod:`gankit.session.phases`; None for a fresh run or one without phases).
     """
     team = team or Solo()
     config = config or trainer.config
     guard = DivergenceGuard(trainer, folder, team)
     log = MetricsLog(folder, team, background=_background_eval(trainer, team))
     checkpoints = Checkpoints(folder, guard, config, team, log)
-    observers: list[Observer] = [log, checkpoints]
+    phases = None
+    observers: list[Observer] = [log]
+    if phases_on(config):  # between the log (its evaluations) and the checkpoints (its networks)
+        phases = checkpoints.phases = Phases(folder, log, config, resumed)
+        observers.append(phases)
+    observers.append(checkpoints)
+    bar = None
     if team.writes:
         snapshots = Snapshots(trainer, folder, live)
-        observers += [snapshots, ProgressBar(trainer, folder, log, progress)]
+        bar = ProgressBar(trainer, folder, log, progress)
+        observers += [snapshots, bar]
         if config.log.tensorboard:
             from gankit.session.tensorboard import (
                 TensorBoardLog,  # an optional extra: loaded only when asked for
@@ -132,7 +144,11 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
     rows = folder.metrics.read()
     elapsed = rows[-1].get("elapsed_s", 0.0) if rows else 0.0
     budget = Budget(config.train.steps, config.train.max_seconds, elapsed)
-    finished = budget.used_up(trainer.step_count)
+    if phases is not None:  # an all-rows phase sets the budget's end, and the bar's
+        phases.attach(budget)
+        if bar is not None:
+            bar.budget = budget
+    finished = budget.used_up(trainer.step_count) or (phases is not None and phases.done)
     try:
         with _SignalFlag().installed() as flag:
             stop = False
@@ -140,7 +156,8 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
                 try:
                     stats = budget.step(trainer)
                     guard.check_losses(trainer.step_count, stats)
-                    finished = budget.used_up(trainer.step_count)
+                    finished = budget.used_up(trainer.step_count) or (
+                        phases is not None and phases.stop_due(trainer))
                     if team.size > 1:
                         # Ranks must agree on when to stop: they vote at log steps and at the
                         # last one, which every rank reaches at the same step.
@@ -151,6 +168,8 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
                         stop = flag.received is not None
                     for observer in observers:
                         observer.on_step(trainer, stats, budget.elapsed(), finished)
+                    if finished and phases is not None and phases.take_switch():
+                        finished = False  # the held-out phase ended; the all-rows one begins
                 except TrainingDiverged as diverged:
                     if not guard.roll_back(diverged):
                         raise
@@ -169,15 +188,17 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
         if team.writes:  # where the time went: steps against the run's whole wall time
             with contextlib.suppress(OSError):
                 folder.update_info(step_seconds=round(budget.in_steps, 3))
-    return write_summary(trainer, folder, log, team)
+    return write_summary(trainer, folder, log, team, phases)
 
 
-def write_summary(trainer: Trainer, folder: RunFolder, log: MetricsLog, team: Solo | None = None
-                  ) -> dict[str, Any]:
-    """The final metrics, whether the task counts the run (or each member) as a success."""
+def write_summary(trainer: Trainer, folder: RunFolder, log: MetricsLog, team: Solo | None = None,
+                  phases: Phases | None = None) -> dict[str, Any]:
+    """The final metrics, whether the task counts the run (or each member) as a success; with
+    phases, which step's model they are (``best_step``) and what they compare with."""
     team = team or Solo()
-    record = log.last_eval or team.gather_metrics(Evaluator(trainer).evaluate_members())
-    summary: dict[str, Any] = {"step": trainer.step_count, **record.to_row()}
+    record, fields = phases.summary(log.last_eval) if phases is not None else (log.last_eval, {})
+    record = record or team.gather_metrics(Evaluator(trainer).evaluate_members())
+    summary: dict[str, Any] = {"step": trainer.step_count, **record.to_row(), **fields}
     if record.members == 1:
         summary["success"] = trainer.task.success(record.member(0))
     else:

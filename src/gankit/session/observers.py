@@ -59,6 +59,8 @@ class MetricsLog(Observer):
         self.last_eval: MemberMetrics | None = None
         self.last_row: dict[str, Any] = {}
         self.new_rows: list[dict[str, Any]] = []  # the rows written during the latest on_step
+        # every evaluation written by this process, with its step (what an early stop reads)
+        self.evaluations: list[tuple[int, MemberMetrics]] = []
         # (step, elapsed, losses, evaluation: done, running in the background, or none due)
         self.pending: deque[tuple[int, float, MemberMetrics, MemberMetrics | Future[MemberMetrics] | None]]
         self.pending = deque()
@@ -83,10 +85,18 @@ class MetricsLog(Observer):
             self.pending.append((step, elapsed, record, evaluation))
         self.flush(wait=last)
 
-    def flush(self, wait: bool = True) -> None:
-        """Write the rows whose evaluations have ended (all of them with ``wait``), in order."""
+    def flush_before(self, step: int) -> None:
+        """Write every row of a step before ``step``, waiting for their evaluations (an early
+        stop decided at ``step`` reads exactly those, however fast the background ran)."""
+        self.flush(wait=True, before=step)
+
+    def flush(self, wait: bool = True, before: int | None = None) -> None:
+        """Write the rows whose evaluations have ended (all of them with ``wait``; with
+        ``before``, those of earlier steps), in order."""
         while self.pending:
             step, elapsed, record, evaluation = self.pending[0]
+            if before is not None and step >= before:
+                return
             if isinstance(evaluation, Future):
                 if not (wait or evaluation.done()):
                     return
@@ -94,6 +104,7 @@ class MetricsLog(Observer):
             self.pending.popleft()
             if evaluation is not None:
                 self.last_eval = self.team.gather_metrics(evaluation)
+                self.evaluations.append((step, self.last_eval))
                 record = record.merged(evaluation)
             record = self.team.gather_metrics(record)
             self.last_row = {"step": step, **record.to_row(), "elapsed_s": round(elapsed, 3)}
@@ -161,18 +172,19 @@ class Checkpoints(Observer):
         self.config = config  # the run's config: under torchrun a rank's trainer holds a slice
         self.team = team or Solo()
         self.log = log
+        self.phases: Any = None  # session.phases.Phases, whose state each checkpoint keeps
 
     def save(self, trainer: Trainer) -> None:
         if self.log is not None:
             self.log.flush(wait=True)  # a resumed run keeps the rows up to its checkpoint
         self.guard.check_weights()
         state = self.team.full_state(trainer)
+        payload = {"gankit_version": __version__, "config": self.config.to_dict(), "trainer": state}
+        if self.phases is not None:
+            payload["session"] = self.phases.state_dict()
         if self.team.writes:
-            save_checkpoint(self.folder.checkpoints, trainer.step_count, {
-                "gankit_version": __version__,
-                "config": self.config.to_dict(),
-                "trainer": state,
-            }, keep=self.config.log.keep_checkpoints)
+            save_checkpoint(self.folder.checkpoints, trainer.step_count, payload,
+                            keep=self.config.log.keep_checkpoints)
 
     def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
         if _due(trainer.step_count, trainer.config.log.checkpoint_every, last):
@@ -191,6 +203,7 @@ class ProgressBar(Observer):
                  stream: TextIO | None = None) -> None:
         self.log = log
         self.stream = stream or sys.stderr
+        self.budget: Any = None  # session.loop.Budget, set by the loop when an all-rows phase may extend it
         self.total = trainer.config.train.steps
         self.terminal = enabled and self.stream.isatty()
         self.lines = enabled and not self.terminal
@@ -208,6 +221,8 @@ class ProgressBar(Observer):
 
     def on_step(self, trainer: Trainer, stats: StepStats, elapsed: float, last: bool) -> None:
         step = trainer.step_count
+        if self.budget is not None and self.budget.steps != self.total:
+            self.total = self.bar.total = self.budget.steps
         if self.lines:
             position = step / self.total if self.total else elapsed
             if position >= self.next_line_at or last:

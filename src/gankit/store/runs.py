@@ -31,7 +31,7 @@ from gankit.store.rundir import RunFolder
 STATUSES = ("running", "finished", "interrupted", "diverged", "broken")
 REMOTE_RUNNING_S = 600.0  # a run on another host counts as running while it wrote this recently
 # Numbers of a log row or summary that are bookkeeping, not metrics of the run's quality.
-NOT_METRICS = {"step", "elapsed_s", "seeds", "diverged", "success", "success_share"}
+NOT_METRICS = {"step", "elapsed_s", "seeds", "diverged", "success", "success_share", "best_step"}
 TRAINING = ("d_loss", "g_loss", "d_real", "d_fake")
 HEADLINE = 3
 
@@ -97,7 +97,10 @@ def read_run(path: Path, root: Path) -> RunEntry:
     entry.max_seconds = config.train.max_seconds
     entry.members = config.seeds
     rows = folder.metrics.read()
-    source = summary or _latest_evaluation(rows)
+    # A run that went on on all its rows lists its held-out phase's metrics: the final ones
+    # compare with rows it trained on, and would flatter it beside other runs.
+    held_out = summary.get("held_out_phase", {}).get("metrics") if summary else None
+    source = held_out or summary or _latest_evaluation(rows)
     entry.metrics = _numbers(source)
     entry.headline = _headline(source)
     entry.step = int(summary.get("step") or (rows[-1].get("step", 0) if rows else _checkpoint_step(folder)))

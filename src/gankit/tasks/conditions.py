@@ -75,7 +75,8 @@ def name_list(key: str, value: Any) -> tuple[str, ...]:
         return tuple(part.strip().strip("'\"") for part in text.split(",") if part.strip())
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise GankitError(f"data.{key} must be a list of names, e.g. data.{key}=[\"a\",\"b\"], got {value!r}")
+    items = list(value) if isinstance(value, (list, tuple)) else [value]  # 7 and [7] read alike
+    raise GankitError(f"data.{key} must be a list of names, e.g. data.{key}=[\"a\",\"b\"], got {items!r}")
 
 
 def check_condition_names(task: Any, names: tuple[str, ...], known: tuple[str, ...] | None = None,

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: demo test bench bench-full lint clean gpu-check
+.PHONY: demo test bench bench-full bench-peers lint clean gpu-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,14 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/own_data_floors.py
 	$(BIN)/python benchmarks/run_folder_size.py
+	$(BIN)/python benchmarks/table_length.py --seeds 3
+	$(BIN)/python benchmarks/rare_shares.py
+	$(BIN)/python benchmarks/conditional_curves.py --seeds 0,1,2
 
-# The long ones (about an hour and a half on 2 cores): mixtures against the published tables,
-# the objective comparisons on every task, the theory lab, digits, refinement and tables
-# (tables.py compares with CTGAN when it can import ctgan: install it in another venv, see the file).
-bench-full: bench
+# The long ones (about two hours on 2 cores): mixtures against the published tables, the
+# objective comparisons on every task, the theory lab, digits (also on request), refinement,
+# tables against SDV's synthesizers (bench-peers) and images.
+bench-full: bench bench-peers
 	$(BIN)/python benchmarks/mixtures.py
 	$(BIN)/python benchmarks/compare_objectives.py --task parabola --pick 0 1 2 3 4 5 6 7 8 9 10
 	$(BIN)/python benchmarks/compare_objectives.py --task parabola --pick 0 10 11 12 13 14 15 --out bench-out/defaults
@@ -51,9 +54,20 @@ bench-full: bench
 	$(BIN)/gankit theory --out bench-out/theory
 	$(BIN)/python benchmarks/digits.py
 	$(BIN)/python benchmarks/refine.py
-	$(BIN)/python benchmarks/tables.py
+	$(BIN)/python benchmarks/conditional_digits.py --seeds 0,1,2,3,4
 	$(BIN)/python benchmarks/image_folder.py
 	$(BIN)/python benchmarks/readme_timings.py
+
+# Tables against SDV's GaussianCopula, CTGAN and TVAE, scored by SDMetrics: SDV is no dependency
+# of gankit, so it lives in a venv of its own (bench-out/sdv-venv), with gankit installed in it.
+PEERS := bench-out/sdv-venv
+$(PEERS)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet -c constraints.txt sdv==2.0.0 -e .
+	touch $@
+
+bench-peers: $(PEERS)/.installed
+	$(PEERS)/bin/python benchmarks/tables.py --seeds 3 --out bench-out/tables
 
 # ruff, then the layer contract in pyproject.toml (import-linter: no import points up a layer).
 lint: $(VENV)/.installed-dev

@@ -31,10 +31,10 @@ def test_steps_from_rows_are_epochs_within_the_floor_and_the_cap():
 
 def test_the_table_preset_follows_the_rows(tmp_path):
     small = resolve_config(overrides=[{"data": {"name": _table(tmp_path / "s.csv", 150)}}])
-    assert small.train.steps == 800 and small.train.epochs == 100  # 120 training rows: the floor
+    assert small.train.steps == 2000 and small.train.epochs == 100  # 120 training rows: the floor
     large = resolve_config(overrides=[{"data": {"name": _table(tmp_path / "l.csv", 10000)}}])
-    assert large.train.steps == 1600  # 8,000 training rows x 100 epochs / 500 rows a step
-    assert large.train.patience == 4 and large.train.stop_metric == "quality_score"
+    assert large.train.steps == 2000  # 8,000 training rows x 100 epochs / 500 rows a step: 1,600
+    assert large.train.patience == 8 and large.train.stop_metric == "quality_score"
     assert not large.train.all_rows  # measured: it lost on the larger tables (BENCHMARKS section 18)
     assert large.data.params["match_shares"] == 1.0
     # the resolved config.toml trains again as the same run
@@ -53,9 +53,9 @@ def test_a_stated_length_wins_whole(tmp_path):
     assert (again.train.steps, again.train.patience, again.train.all_rows) == (300, 0, True)
     # epochs stated after the steps: the rows decide again
     epochs = resolve_config(overrides=[data, {"train": {"steps": 300}}, {"train": {"epochs": 150}}])
-    assert epochs.train.steps == 2400 and epochs.train.patience == 4
+    assert epochs.train.steps == 2400 and epochs.train.patience == 8
     floor = resolve_config(overrides=[data, {"train": {"epochs": 20}}])
-    assert floor.train.steps == 800  # 320 steps, under the floor
+    assert floor.train.steps == 2000  # 320 steps, under the floor
     # a partial file stating the steps counts as the user's too
     path = tmp_path / "mine.toml"
     path.write_text("[train]\nsteps = 250\n")

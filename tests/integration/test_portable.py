@@ -144,6 +144,18 @@ def test_a_balanced_table_run_is_the_same_with_its_file_moved_then_deleted(tmp_p
     _check_portable(run_dir, source, tmp_path, capsys, ".csv")
 
 
+def test_a_table_run_on_request_is_the_same_with_its_file_moved_then_deleted(tmp_path, capsys):
+    source, run_dir = tmp_path / "penguins.csv", tmp_path / "run"
+    people().to_csv(source, index=False)
+    assert main(["train", "--data", str(source), "--steps", "30", *QUICK, "--condition-on", "species",
+                 "--out", str(run_dir)]) == 0
+    before = gankit.Run.load(run_dir).sample(50, seed=0, condition={"species": "gentoo"})
+    _check_portable(run_dir, source, tmp_path, capsys, ".csv")
+    after = gankit.Run.load(run_dir).sample(50, seed=0, condition={"species": "gentoo"})
+    pd.testing.assert_frame_equal(before, after)
+    assert set(after["species"]) == {"gentoo"}
+
+
 def test_the_run_folder_keeps_the_codec_and_rows_as_json_and_arrays(table_run):
     _, _, run_dir = table_run
     values = json.loads((run_dir / STATE_FILE).read_text())["state"]

@@ -68,6 +68,7 @@ $(PEERS)/.installed: pyproject.toml constraints.txt
 
 bench-peers: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/tables.py --seeds 3 --out bench-out/tables
+	$(PEERS)/bin/python benchmarks/conditional_tables.py --seeds 3 --out bench-out/conditional_tables
 
 # ruff, then the layer contract in pyproject.toml (import-linter: no import points up a layer).
 lint: $(VENV)/.installed-dev

@@ -148,3 +148,28 @@ def test_digits_on_request_reach_both_networks_and_learn_the_class(tmp_path, pro
     assert sevens.shape == (16, 8, 8) and sevens.dtype == np.uint8
     with pytest.raises(GankitError, match="0 to 9"):
         run.sample(2, condition={"class": 10})
+
+
+def test_one_condition_per_sample_from_a_list_or_a_csv_file(tmp_path, capsys):
+    from gankit.tasks.parabola import fit_curves
+
+    out = tmp_path / "run"
+    assert main(["train", "--condition-on", "a", "--steps", "1500", "--out", str(out), "--no-figures",
+                 "--set", "log.eval_every=1500"]) == 0
+    run = gankit.Run.load(out)
+    asked = [1.2, 2.8, 1.2, 2.0]
+    curves = run.sample(4, seed=0, condition=[{"a": a} for a in asked])
+    a_hat, _ = fit_curves(curves, run.task.x)
+    assert np.all(np.abs(a_hat - np.array(asked)) < 0.2), a_hat
+    with pytest.raises(GankitError, match="3 conditions were given for 4 samples"):
+        run.sample(4, condition=[{"a": 1.5}] * 3)
+    table = tmp_path / "asked.csv"
+    table.write_text("a\n1.2\n2.8\n1.2\n2.0\n")
+    assert main(["sample", str(out), "--conditions", str(table), "--seed", "0",
+                 "--out", str(tmp_path / "c.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), curves)  # the same noise, the same requests
+    capsys.readouterr()
+    for extra, message in ((["--n", "3"], "has 4 rows"), (["--condition", "a=2"], "not both")):
+        argv = ["sample", str(out), "--conditions", str(table), *extra, "--out", str(tmp_path / "x.npy")]
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,15 +114,17 @@ class Run:
         return self.folder.read_summary()
 
     def sample(self, n: int, seed: int | None = None, member: int = 0,
-               refine: str | RefineSettings | None = None, condition: dict[str, Any] | None = None,
+               refine: str | RefineSettings | None = None,
+               condition: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
                extrapolate: bool = False) -> Any:
         """``n`` generated points of one member (from the EMA generator when EMA is on), in the
         user's form (the task's ``decode``: an array for the built-in tasks).
 
         ``refine`` (``"drs"``, ``"mh"`` or a :class:`gankit.evaluation.refine.RefineSettings`) draws them
         with the discriminator's help; :meth:`refine` also returns the acceptance rate and cost.
-        ``condition`` asks a conditional run for points that meet it, e.g. ``{"a": 2.0}``; a
-        number outside the training range is refused unless ``extrapolate``.
+        ``condition`` asks a conditional run for points that meet it, e.g. ``{"a": 2.0}``, or for
+        each point its own (a list of ``n`` such dicts); a number outside the training range is
+        refused unless ``extrapolate``.
         """
         if refine is None:
             return self.task.decode(self.evaluator.sample(n, seed, member, condition, extrapolate))
@@ -132,7 +134,8 @@ class Run:
         return self.sample_refined(n, refine, seed, member)[0]
 
     def sample_chunks(self, n: int, seed: int | None = None, member: int = 0,
-                      condition: dict[str, Any] | None = None, extrapolate: bool = False) -> Iterator[Any]:
+                      condition: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+                      extrapolate: bool = False) -> Iterator[Any]:
         """``n`` generated points of one member in the user's form, in pieces of at most the
         task's ``sample_chunk_rows`` (all at once when it is None), so that writing them holds
         one piece in memory. Drawn lazily: nothing is generated before the first is asked for."""
@@ -141,8 +144,10 @@ class Run:
             yield self.sample(n, seed, member, condition=condition, extrapolate=extrapolate)
             return
         for k, start in enumerate(range(0, n, rows)):
-            yield self.sample(min(rows, n - start), chunk_seed(seed, k), member, condition=condition,
-                              extrapolate=extrapolate)
+            size = min(rows, n - start)
+            whole = condition is None or isinstance(condition, dict)
+            part = condition if whole else condition[start:start + size]  # type: ignore[index]
+            yield self.sample(size, chunk_seed(seed, k), member, condition=part, extrapolate=extrapolate)
 
     def save_grid(self, path: str | Path, n: int = GRID_IMAGES, nrow: int | None = None,
                   seed: int | None = None, member: int = 0, refine: str | RefineSettings | None = None,

@@ -141,6 +141,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     n = args.n if args.n is not None else 1000 if out is not None else GRID_IMAGES
     settings = _refine_settings(args)
     condition = _condition(args.condition)
+    if args.conditions is not None:
+        if condition is not None:
+            raise GankitError("give --condition or --conditions FILE.csv, not both")
+        condition = _condition_rows(Path(args.conditions))
+        if args.n is not None and args.n != len(condition):
+            raise GankitError(f"--conditions has {len(condition)} rows, one per sample, but --n is {args.n}")
+        n = len(condition)
     if condition is not None and settings is not None:
         raise GankitError("--refine does not take --condition yet; sample without --refine")
     run = open_run(args.run_dir, args.device)  # a run folder or a file from gankit export
@@ -185,6 +192,22 @@ def _condition(pairs: list[str] | None) -> dict[str, str] | None:
             raise GankitError(f"--condition names '{name.strip()}' twice")
         condition[name.strip()] = value.strip()
     return condition
+
+
+def _condition_rows(path: Path) -> list[dict[str, str]]:
+    """``--conditions FILE.csv``: one request per row, its header the names (values as text)."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            rows = list(csv.DictReader(file))
+    except OSError as exc:
+        raise GankitError(f"cannot read --conditions '{path}': {exc.strerror}") from None
+    if not rows:
+        raise GankitError(f"--conditions '{path}' has no rows under its header")
+    if any(None in row or None in row.values() for row in rows):
+        raise GankitError(f"--conditions '{path}': every row must have a value for each header name")
+    return rows
 
 
 def _refined_chunks(run: Run, n: int, settings: RefineSettings, seed: int | None, member: int,

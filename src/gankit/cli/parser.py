@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--condition", action="append", metavar="NAME=VALUE",
                    help="a conditional run (trained with --condition-on): every sample meets it, e.g. "
                    "a=2.0; repeat it for each name")
+    p.add_argument("--conditions", metavar="FILE.csv",
+                   help="a conditional run: one sample per row of FILE.csv, each meeting its row "
+                   "(columns: the names, e.g. a; --n defaults to the rows)")
     p.add_argument("--extrapolate", action="store_true",
                    help="with --condition: allow a number outside the training range")
     _add_refine_arguments(p)

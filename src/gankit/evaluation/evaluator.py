@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from gankit.nets.spec import pack_rows
 from gankit.training.streams import EVAL_STREAM, REFERENCE_STREAM
 from gankit.training.trainer import Trainer
 
+Asked = dict[str, Any] | Sequence[dict[str, Any]]  # what a user asks for: for every point, or per point
 GENERAL_SAMPLES = 2500  # the sample-based metrics cost n^2: they use at most this many points
 MIN_EVAL_SAMPLES = 16  # nearest-neighbour metrics need a few more points than their k
 
@@ -103,18 +104,19 @@ class Evaluator:
         return in_chunks(generator, z, lambda x: self.trainer.generate(x, generator))
 
     def sample(self, n: int, seed: int | None = None, member: int = 0,
-               condition: dict[str, Any] | None = None, extrapolate: bool = False) -> np.ndarray:
+               condition: Asked | None = None, extrapolate: bool = False) -> np.ndarray:
         """``n`` generated points of one member; a ``seed`` makes the noise reproducible;
         ``condition`` (a conditional run's names -> values) asks every point for it."""
         check_member(member, self.members)
         return self.sample_members(n, seed, condition, extrapolate)[member]
 
-    def sample_members(self, n: int, seed: int | None = None, condition: dict[str, Any] | None = None,
+    def sample_members(self, n: int, seed: int | None = None, condition: Asked | None = None,
                        extrapolate: bool = False) -> np.ndarray:
         """``[members, n, *shape]``: every member's generator on the same noise (and, for a
-        conditional run, the same conditions: drawn as the data have them, or ``condition``)."""
+        conditional run, the same conditions: drawn as the data have them, or ``condition``:
+        one for every point or one per point, see ``Task.asked``)."""
         task = self.task
-        asked = None if condition is None else task.condition_vector(condition, n, self.device, extrapolate)
+        asked = None if condition is None else task.asked(condition, n, self.device, extrapolate)
         rng = torch.Generator(self.device)
         rng.manual_seed(seed) if seed is not None else rng.seed()
         with self.evaluating():

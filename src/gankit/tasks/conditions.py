@@ -11,6 +11,7 @@ what a task accepts) and asked with ``Run.sample(condition=...)`` / ``--conditio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,23 @@ class Conditions:
         name = getattr(self, "name", "")
         raise GankitError(f"this run of '{name}' is not conditional: it was trained without "
                           "data.condition, so it cannot be asked for a condition")
+
+    def asked(self, condition: dict[str, Any] | Sequence[dict[str, Any]], n: int, device: Any = "cpu",
+              extrapolate: bool = False) -> torch.Tensor:
+        """``[n, condition_width]`` vectors of what a user asks for: one ``condition`` for every
+        point, or one per point (a sequence of ``n``; equal requests are read once)."""
+        if isinstance(condition, dict):
+            return self.condition_vector(condition, n, device, extrapolate)
+        if len(condition) != n:
+            raise GankitError(f"{len(condition)} conditions were given for {n} samples: give one per sample")
+        read: dict[tuple, torch.Tensor] = {}
+        rows = []
+        for wanted in condition:
+            key = tuple(sorted((str(k), str(v)) for k, v in wanted.items()))
+            if key not in read:
+                read[key] = self.condition_vector(dict(wanted), 1, device, extrapolate)
+            rows.append(read[key])
+        return torch.cat(rows)
 
     def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
         """Metrics of generated points followed by the conditions they were asked for (``[n,

@@ -101,6 +101,8 @@ def test_the_cli_trains_on_request_and_refuses_bad_conditions_in_one_line(tmp_pa
     samples = tmp_path / "a2.npy"
     assert main(["sample", str(out), "--n", "7", "--condition", "a=2", "--out", str(samples)]) == 0
     assert np.load(samples).shape == (7, 15)
+    assert main(["plot", str(out)]) == 0
+    assert (out / "figures" / "by_condition.png").stat().st_size > 10_000  # curves by the a asked for
     capsys.readouterr()
     for bad, message in ((["--condition", "b=2"], "accepted: a"),
                          (["--condition", "a=9"], "outside the training range"),

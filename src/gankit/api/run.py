@@ -235,7 +235,12 @@ class Run:
         folder = self._run_folder("plot")
         trainer = self.trainer
         members = list(self.evaluator.samples())
-        return render_run(folder.figures, trainer.task, folder.metrics.read(),
+        task = trainer.task
+
+        def asked(condition: dict[str, Any], n: int, seed: int) -> Any:
+            return self.sample(n, seed=seed, condition=condition)
+
+        return render_run(folder.figures, task, folder.metrics.read(),
                           folder.snapshots.read(), members, self.summary,
-                          lambda path: trainer.task.discriminator_figure(trainer.discriminator,
-                                                                         trainer.device, path))
+                          lambda path: task.discriminator_figure(trainer.discriminator, trainer.device, path),
+                          lambda path: task.condition_figure(asked, path))

@@ -165,12 +165,14 @@ def save_sample_grid(task: Task, samples: Sequence[np.ndarray], titles: Sequence
 def render_run(figures_dir: Path, task: Task, rows: Sequence[dict[str, Any]],
                snapshots: Sequence[dict[str, Any]], member_samples: Sequence[np.ndarray],
                summary: dict[str, Any] | None = None,
-               discriminator: Callable[[Path], Path | None] | None = None) -> list[Path]:
+               discriminator: Callable[[Path], Path | None] | None = None,
+               conditions: Callable[[Path], Path | None] | None = None) -> list[Path]:
     """Every figure of a run, from its logs, its summary and a final sample of each member.
 
     The numbers on the figures are the summary's (member 0's where there are several); a run
     without a summary yet (stopped early) shows numbers computed on the sample drawn, and
-    says so. ``discriminator`` draws the task's picture of D to the path it is given.
+    says so. ``discriminator`` draws the task's picture of D to the path it is given,
+    ``conditions`` a conditional run's samples by condition (``Task.condition_figure``).
     A folder that cannot be written is answered with one line, not a traceback.
     """
     first = MemberMetrics.from_row(summary).member(0) if summary else None
@@ -189,8 +191,8 @@ def render_run(figures_dir: Path, task: Task, rows: Sequence[dict[str, Any]],
         if len(member_samples) > 1:
             titles = [f"member {i}" for i in range(len(member_samples))]
             written.append(save_sample_grid(task, member_samples, titles, figures_dir / "members.png"))
-        if discriminator is not None:
-            drawn = discriminator(figures_dir / "discriminator.png")
+        for draw, name in ((discriminator, "discriminator.png"), (conditions, "by_condition.png")):
+            drawn = draw(figures_dir / name) if draw is not None else None
             written += [drawn] if drawn is not None else []
     except OSError as exc:
         raise GankitError(f"cannot write the figures in '{figures_dir}': {exc.strerror or exc}") from None

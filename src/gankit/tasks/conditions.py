@@ -76,6 +76,11 @@ class Conditions:
             rows.append(read[key])
         return torch.cat(rows)
 
+    def condition_figure(self, sample: Any, path: Any) -> Any:
+        """A picture of a conditional run's samples by condition at ``path`` (``sample(condition,
+        n, seed)`` draws them in the user's form); its path, or None (no condition, no picture)."""
+        return None
+
     def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
         """Metrics of generated points followed by the conditions they were asked for (``[n,
         width + condition_width]``): how well they meet them (e.g. ``condition_error``)."""

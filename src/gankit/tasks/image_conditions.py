@@ -119,6 +119,22 @@ class ClassConditioned:
                               f"got {values.get('class')!r}")
         return self._one_hot(torch.full((n,), label)).to(device)
 
+    def condition_figure(self, sample: Any, path: Any) -> Any:
+        """``by_condition.png``: ten images asked for of each class, one row per class, enlarged
+        so that 8x8 digits can be seen."""
+        if not self.condition:
+            return None
+        from PIL import Image
+
+        from gankit.tasks.pixels import save_grid
+
+        images = np.concatenate([sample({"class": k}, 10, 100 + k) for k in range(self.classes)])
+        save_grid(images, path, 10)
+        with Image.open(path) as small:
+            scale = max(1, 400 // small.width)
+            small.resize((small.width * scale, small.height * scale), Image.NEAREST).save(path)
+        return path
+
     def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
         """``conditional_accuracy``: the reference classifier's agreement with the class asked for."""
         channels = self.shape[0]

@@ -132,6 +132,28 @@ class Parabola(Task):
                               f"{self.a_max:g}]; --extrapolate asks for it anyway")
         return self._scaled(torch.full((n, 1), a, device=device))
 
+    def condition_figure(self, sample: Any, path: Path) -> Path | None:
+        """``by_condition.png``: six curves asked for at each a of five over the range, over the
+        true curve of that a."""
+        if not self.condition:
+            return None
+        from matplotlib import colormaps
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
+        values = np.linspace(self.a_min, self.a_max, 5)
+        for a, colour in zip(values, colormaps["viridis"](np.linspace(0, 0.9, len(values))), strict=True):
+            ax.plot(self.x, a * (self.x**2 + 1) - 1, "--", c=colour, lw=2.5, label=f"a = {a:g}: true")
+            for curve in sample({"a": float(a)}, 6, 1):
+                ax.plot(self.x, curve, c=colour, lw=0.8, alpha=0.8)
+        ax.set_title("6 generated curves per a asked for (solid) over the true curve (dashed)", fontsize=9)
+        ax.set_xlabel("x")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        return Path(path)
+
     def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
         """``condition_error``: mean |a_hat - a| of the generated curves and the a they were asked for."""
         middle, half = (self.a_max + self.a_min) / 2, (self.a_max - self.a_min) / 2

@@ -11,6 +11,7 @@ import torch
 from torch.profiler import profile
 
 from gankit.config.resolve import resolve_config
+from gankit.training.chunks import population_record
 from gankit.training.trainer import Trainer
 
 
@@ -31,6 +32,9 @@ def main() -> None:
     averages = prof.key_averages(group_by_input_shape=args.by_shape)
     table = averages.table(sort_by="self_cpu_time_total", row_limit=args.rows)
     total_ms = sum(e.self_cpu_time_total for e in prof.key_averages()) / 1e3
+    record = population_record(trainer.gradients, trainer.members)
+    if record is not None:  # a population: how the probe of the first steps computes it
+        print(f"population path: {record}")
     print(f"preset {args.preset}, {args.seeds} member(s), {args.steps} steps, "
           f"{torch.get_num_threads()} thread(s): {total_ms / args.steps:.3f} ms of profiled CPU per step")
     print(table)

@@ -21,6 +21,7 @@ from gankit.core.directions import BETTER, FLOOR
 from gankit.core.errors import GankitError
 
 BACKWARDS = ("auto", "autograd")  # train.backward: how the step's gradients are computed
+POPULATIONS = ("auto", "whole")  # train.population: members in probed chunks, or all at once
 
 @dataclass
 class DataConfig:
@@ -88,6 +89,14 @@ class TrainConfig:
     # "auto": the fastest gradient path that computes autograd's very numbers (the hand-written
     # backward of plain MLPs); "autograd": always autograd, the reference, to check a run against.
     backward: str = "auto"
+    # true: the step's two gradient phases through torch.compile (training/compiled.py): 20-50 s
+    # of compiling at the start, other rounding than eager's, a C++ compiler needed on the CPU, no
+    # R1/R2/GP penalties; on 2 CPU cores no preset's step got faster (benchmarks/compile_step.py).
+    compile: bool = False
+    # A population on the hand-written path: "auto" computes it in chunks of members on one or two
+    # threads, the fastest plan its first steps find (the same bits either way; run.json records
+    # it as population_path); "whole": every member at once.
+    population: str = "auto"
     max_rollbacks: int = 3
     rollback_lr_factor: float = 0.5
 
@@ -175,6 +184,11 @@ def check_values(config: Config) -> None:
     if config.train.backward not in BACKWARDS:
         raise GankitError(f"train.backward must be one of {', '.join(BACKWARDS)}, "
                           f"got '{config.train.backward}'")
+    if config.train.population not in POPULATIONS:
+        raise GankitError(f"train.population must be one of {', '.join(POPULATIONS)}, "
+                          f"got '{config.train.population}'")
+    if not isinstance(config.train.compile, bool):
+        raise GankitError(f"train.compile must be true or false, got {config.train.compile!r}")
     if config.train.amp not in ("none", "bf16"):
         raise GankitError(f"train.amp must be 'none' or 'bf16', got '{config.train.amp}'")
     if config.train.on_divergence not in ("stop", "rollback"):

@@ -59,11 +59,16 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("lr_d", ("train.lr_d",), "discriminator learning rate", "training", "LR"),
     Shortcut("ema", ("train.ema",), "decay of the generator's weight average (0 = off)", "training", "DECAY"),
     Shortcut("seed", ("seed",), "random seed of the run (of its first member)", "training", "S"),
-    Shortcut("seeds", ("seeds",), "train this many independent members at once (seeds S, S+1, ...); "
-             "on 2 CPU cores this costs about as long as that many separate runs", "training", "N"),
+    Shortcut("seeds", ("seeds",), "train this many independent members at once (seeds S, S+1, ...), "
+             "computed in chunks of members on both cores when one is free (the first steps choose; "
+             "run.json says how): 64 default members cost half a separate run each on 2 idle cores, "
+             "about as much as separate runs on a busy machine", "training", "N"),
     Shortcut("device", ("device",), "cpu, cuda or cuda:N", "training", "DEVICE"),
     Shortcut("threads", ("train.threads",), "torch CPU threads (default 1, fastest for small "
              "networks; 0 = torch's default)", "training", "N"),
+    Shortcut("compile", ("train.compile",), "run the step through torch.compile (needs a C++ "
+             "compiler; 20-50 s of compiling first, and on 2 CPU cores no preset's step got faster: "
+             "benchmarks/compile_step.py)", "training", "true|false", bare="true"),
     Shortcut("on_divergence", ("train.on_divergence",), "on a NaN/inf loss: stop (default) or "
              "rollback to the last checkpoint with halved learning rates", "training", "WHAT"),
     Shortcut("log_every", ("log.log_every",), "steps between two rows of metrics.jsonl", "logging", "N"),

@@ -26,6 +26,7 @@ from gankit.session.divergence import DivergenceGuard, TrainingDiverged
 from gankit.session.observers import Checkpoints, MetricsLog, Observer, ProgressBar, Snapshots
 from gankit.session.phases import Phases, phases_on
 from gankit.store.rundir import RunFolder
+from gankit.training.chunks import population_record
 from gankit.training.steps import StepStats
 from gankit.training.team import Solo
 from gankit.training.trainer import Trainer
@@ -187,7 +188,9 @@ def run_session(trainer: Trainer, folder: RunFolder, progress: bool = False, liv
             observer.close()
         if team.writes:  # where the time went: steps against the run's whole wall time
             with contextlib.suppress(OSError):
-                folder.update_info(step_seconds=round(budget.in_steps, 3))
+                record = population_record(trainer.gradients, trainer.members)  # how members were computed
+                folder.update_info(step_seconds=round(budget.in_steps, 3),
+                                   **({"population_path": record} if record else {}))
     return write_summary(trainer, folder, log, team, phases)
 
 

@@ -99,12 +99,17 @@ class ManualMLP:
                 return False  # two activations in a row, or one first: not an MLP of ours
         return True
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[torch.Tensor, ...]]]:
-        """``[members, rows, in]`` -> (output ``[members, rows, out]``, what the backward needs)."""
+    def forward(self, x: torch.Tensor, members: slice | None = None
+                ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, ...]]]:
+        """``[members, rows, in]`` -> (output ``[members, rows, out]``, what the backward needs);
+        ``members``: the slice of the population's members that ``x`` belongs to (all if None)."""
         saved = []
         for layer in self.layers:
             lin = layer.linear
-            z = torch.baddbmm(lin.bias.unsqueeze(1), x, lin.weight.transpose(1, 2))
+            weight, bias = lin.weight, lin.bias
+            if members is not None:
+                weight, bias = weight[members], bias[members]
+            z = torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
             if layer.activation is None:
                 saved.append((x, z, z))
                 x = z
@@ -115,22 +120,30 @@ class ManualMLP:
         return x, saved
 
     def backward(self, grad: torch.Tensor, saved: list[tuple[torch.Tensor, ...]], weights: bool = True,
-                 inputs: bool = False) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+                 inputs: bool = False, members: slice | None = None, flat: torch.Tensor | None = None
+                 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """(flat gradient of the parameters or None, gradient of the input or None) from
-        ``grad``, the gradient of the output."""
-        flat = torch.empty(self.size, dtype=grad.dtype, device=grad.device) if weights else None
+        ``grad``, the gradient of the output. With ``members`` (a slice of the population), the
+        gradient of those members is written into their entries of ``flat``."""
+        if weights and flat is None:
+            flat = torch.empty(self.size, dtype=grad.dtype, device=grad.device)
         for index in range(len(self.layers) - 1, -1, -1):
             layer, (x, z, h) = self.layers[index], saved[index]
             if layer.activation is not None:
                 grad = layer.activation[1](grad, z, h)
-            if flat is not None:
+            if weights and flat is not None:
                 # baddbmm's formulas: batch2 = W^T gets x^T grad; the bias, broadcast over the
                 # rows, gets their sum. Written straight into the flat gradient's slices.
                 weight, bias = self.slices[index]
-                flat[weight].view_as(layer.linear.weight).copy_(x.transpose(1, 2).bmm(grad).transpose(1, 2))
-                torch.sum(grad, 1, keepdim=True, out=flat[bias].view(grad.shape[0], 1, -1))
+                full = layer.linear.weight
+                weight_grad = flat[weight].view_as(full)
+                bias_grad = flat[bias].view(full.shape[0], 1, -1)
+                if members is not None:
+                    weight_grad, bias_grad = weight_grad[members], bias_grad[members]
+                weight_grad.copy_(x.transpose(1, 2).bmm(grad).transpose(1, 2))
+                torch.sum(grad, 1, keepdim=True, out=bias_grad)
             if index > 0 or inputs:
-                weight = layer.linear.weight
+                weight = layer.linear.weight if members is None else layer.linear.weight[members]
                 # A one-output layer's product has a single term per entry: the broadcast
                 # product gives the same bits without a batched matrix kernel.
                 grad = grad * weight if weight.shape[1] == 1 else grad.bmm(weight)
@@ -156,10 +169,12 @@ class ManualPath:
         return ManualMLP.supports(generator) and ManualMLP.supports(discriminator)
 
     @torch.no_grad()
-    def d_step(self, real: torch.Tensor, fake: torch.Tensor) -> DStep:
-        """D's loss per member, the logits and the flat gradient of D's parameters."""
+    def d_step(self, real: torch.Tensor, fake: torch.Tensor, members: slice | None = None,
+               flat: torch.Tensor | None = None) -> DStep:
+        """D's loss per member, the logits and the flat gradient of D's parameters; with
+        ``members``, those of a slice of the population, their gradient written into ``flat``."""
         objective = self.objective
-        out, saved = self.d.forward(torch.cat([real, fake], dim=1).flatten(2))
+        out, saved = self.d.forward(torch.cat([real, fake], dim=1).flatten(2), members)
         rows = real.shape[1]
         logits = out.squeeze(-1)
         real_logits, fake_logits = logits[:, :rows], logits[:, rows:]
@@ -168,26 +183,29 @@ class ManualPath:
             grad = torch.cat(self.d_grad(real_logits, fake_logits), dim=1)
         else:
             grad = _logit_grad(lambda x: objective.d_loss(x[:, :rows], x[:, rows:]), logits)
-        flat, _ = self.d.backward(grad.unsqueeze(-1), saved)
+        flat, _ = self.d.backward(grad.unsqueeze(-1), saved, members=members, flat=flat)
         return DStep(loss, real_logits, fake_logits, {}, flat)  # type: ignore[arg-type]
 
     @torch.no_grad()
-    def g_step(self, z: torch.Tensor, real: torch.Tensor) -> GStep:
+    def g_step(self, z: torch.Tensor, real: torch.Tensor, members: slice | None = None,
+               flat: torch.Tensor | None = None) -> GStep:
         """G's loss per member and the flat gradient of G's parameters; ``real`` is read only
-        when the objective's G loss needs D's real logits."""
+        when the objective's G loss needs D's real logits. ``members``/``flat`` as in d_step."""
         objective = self.objective
-        out, g_saved = self.g.forward(z)
+        out, g_saved = self.g.forward(z, members)
         fake = pack_rows(out.reshape(*out.shape[:2], *self.shape), self.pack)
-        d_out, d_saved = self.d.forward(fake.flatten(2))
+        d_out, d_saved = self.d.forward(fake.flatten(2), members)
         logits = d_out.squeeze(-1)
-        real_logits = self.d.forward(real.flatten(2))[0].squeeze(-1) if objective.g_needs_real else None
+        real_logits = (self.d.forward(real.flatten(2), members)[0].squeeze(-1) if objective.g_needs_real
+                       else None)
         loss = objective.g_loss(logits, real_logits)
         if self.g_grad is not None:
             grad = self.g_grad(logits, real_logits)
         else:
             grad = _logit_grad(lambda x: objective.g_loss(x, real_logits), logits)
-        _, grad_fake = self.d.backward(grad.unsqueeze(-1), d_saved, weights=False, inputs=True)
-        flat, _ = self.g.backward(grad_fake.reshape(out.shape), g_saved)  # type: ignore[union-attr]
+        _, grad_fake = self.d.backward(grad.unsqueeze(-1), d_saved, weights=False, inputs=True,
+                                       members=members)
+        flat, _ = self.g.backward(grad_fake.reshape(out.shape), g_saved, members=members, flat=flat)  # type: ignore[union-attr]
         return GStep(loss, flat)  # type: ignore[arg-type]
 
 

@@ -24,6 +24,8 @@ from gankit.nets import build_networks
 from gankit.nets.spec import pack_rows
 from gankit.objectives import OBJECTIVES, REGULARISERS, Regulariser
 from gankit.tasks import Task, make_task
+from gankit.training.chunks import MemberChunks
+from gankit.training.compiled import compile_when_asked
 from gankit.training.gradients import AutogradPath, GradientPath, hand_written_applies, precision
 from gankit.training.manual import ManualPath
 from gankit.training.optim import LR_SCHEDULES, FlatAdam, WeightAverage, flatten_parameters
@@ -97,14 +99,20 @@ class Trainer:
                                                   condition_width=task.condition_width)
         return cls(config, task, generator, discriminator, team)
 
+    @compile_when_asked  # train.compile: the chosen path's phases through torch.compile
     def _gradient_path(self) -> GradientPath:
         # The hand-written backward knows plain G -> D; a head or conditions in between take autograd.
         task = type(self.task)
         has_head = (task.output_head is not Task.output_head or task.generator_term is not Task.generator_term
                     or bool(self.task.condition_width))
         if hand_written_applies(self.config, self.regularisers, has_head, self.generator, self.discriminator):
-            return ManualPath(self.generator, self.discriminator, self.objective,  # type: ignore[arg-type]
-                              self.config.model.pack)
+            manual = ManualPath(self.generator, self.discriminator, self.objective,  # type: ignore[arg-type]
+                                self.config.model.pack)
+            if self.members == 1:
+                return manual
+            # a population a few members at a time where a probe finds that faster (same bits)
+            return MemberChunks(manual, self.members, self.device,
+                                self.config.train.population)
         return AutogradPath(self.generate, self.discriminator, self.objective, self.regularisers,
                             self.config.model.pack, self._mixed_precision, self.streams.noise_rngs, self.team,
                             list(self.generator.parameters()), list(self.discriminator.parameters()),

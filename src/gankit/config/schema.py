@@ -89,7 +89,7 @@ class TrainConfig:
     # "auto": the fastest gradient path that computes autograd's very numbers (the hand-written
     # backward of plain MLPs); "autograd": always autograd, the reference, to check a run against.
     backward: str = "auto"
-    # true: the step's two gradient phases through torch.compile (training/compiled.py): 20-50 s
+    # true: the step's two gradient phases through torch.compile (training/compiled.py): 23-52 s
     # of compiling at the start, other rounding than eager's, a C++ compiler needed on the CPU, no
     # R1/R2/GP penalties; on 2 CPU cores no preset's step got faster (benchmarks/compile_step.py).
     compile: bool = False

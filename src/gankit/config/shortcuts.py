@@ -67,7 +67,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("threads", ("train.threads",), "torch CPU threads (default 1, fastest for small "
              "networks; 0 = torch's default)", "training", "N"),
     Shortcut("compile", ("train.compile",), "run the step through torch.compile (needs a C++ "
-             "compiler; 20-50 s of compiling first, and on 2 CPU cores no preset's step got faster: "
+             "compiler; 23-52 s of compiling first, and on 2 CPU cores no preset's step got faster: "
              "benchmarks/compile_step.py)", "training", "true|false", bare="true"),
     Shortcut("on_divergence", ("train.on_divergence",), "on a NaN/inf loss: stop (default) or "
              "rollback to the last checkpoint with halved learning rates", "training", "WHAT"),

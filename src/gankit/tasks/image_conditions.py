@@ -12,6 +12,7 @@ class they were asked for.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -67,9 +68,17 @@ class ClassConditioned:
     def condition_names(self) -> tuple[str, ...]:
         return ("class",) if self.labels is not None else ()
 
-    @property
+    @functools.cached_property
     def classes(self) -> int:
         return int(self.labels.max()) + 1 if self.labels is not None else 0
+
+    @functools.cached_property
+    def _class_shares(self) -> torch.Tensor:
+        """The training images' class proportions, what G is asked for (computed once: every
+        training step draws from them)."""
+        assert self.labels is not None
+        counts = np.bincount(self.labels[self.train_index], minlength=self.classes)
+        return torch.tensor(counts / counts.sum(), dtype=torch.float64)
 
     @property
     def condition_width(self) -> int:
@@ -80,9 +89,7 @@ class ClassConditioned:
 
     def conditions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
         """Classes in the training images' proportions."""
-        assert self.labels is not None
-        counts = np.bincount(self.labels[self.train_index], minlength=self.classes)
-        p = torch.tensor(counts / counts.sum(), dtype=torch.float64, device=generator.device)
+        p = self._class_shares.to(generator.device)
         return self._one_hot(torch.multinomial(p, n, replacement=True, generator=generator))
 
     def real_with_conditions(self, n: int, generator: torch.Generator) -> torch.Tensor:

@@ -112,21 +112,27 @@ class MemberChunks:
             self._pool = ThreadPoolExecutor(plan.workers, thread_name_prefix="gankit-members")
         return list(self._pool.map(work, slices))
 
+    def _chunked(self, plan: Plan, size: int, like: torch.Tensor, phase: Any
+                 ) -> tuple[list[Any], torch.Tensor]:
+        """``phase(members, flat)`` on each chunk of ``plan``, every chunk writing its members'
+        gradients into one population buffer of ``size`` values: the parts and the buffer."""
+        flat = torch.empty(size, dtype=like.dtype, device=like.device)
+        parts = self._map(plan, lambda s: phase(s, flat), member_slices(self.members, plan.chunk))
+        return parts, flat
+
     def _d(self, real: torch.Tensor, fake: torch.Tensor, plan: Plan) -> DStep:
         if plan.chunk is None:
             return self.path.d_step(real, fake)
-        flat = torch.empty(self.path.d.size, dtype=real.dtype, device=real.device)
-        parts = self._map(plan, lambda s: self.path.d_step(real[s], fake[s], s, flat),
-                          member_slices(self.members, plan.chunk))
+        parts, flat = self._chunked(plan, self.path.d.size, real,
+                                    lambda s, flat: self.path.d_step(real[s], fake[s], s, flat))
         return DStep(torch.cat([p.loss for p in parts]), torch.cat([p.real_logits for p in parts]),
                      torch.cat([p.fake_logits for p in parts]), {}, flat)
 
     def _g(self, z: torch.Tensor, real: torch.Tensor, plan: Plan) -> GStep:
         if plan.chunk is None:
             return self.path.g_step(z, real)
-        flat = torch.empty(self.path.g.size, dtype=z.dtype, device=z.device)
-        parts = self._map(plan, lambda s: self.path.g_step(z[s], real[s], s, flat),
-                          member_slices(self.members, plan.chunk))
+        parts, flat = self._chunked(plan, self.path.g.size, z,
+                                    lambda s, flat: self.path.g_step(z[s], real[s], s, flat))
         return GStep(torch.cat([p.loss for p in parts]), flat)
 
     # -- the probe: the run's own first iterations, each candidate in turn ----------------------

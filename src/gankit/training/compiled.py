@@ -3,7 +3,7 @@
 A small GAN's step is a few dozen small kernels, each a pass over memory; a 64-member default
 step is memory-bound (its ELU alone a third of the time). TorchInductor fuses the elementwise
 work into a few loops of generated C++, at a price paid once per process: tracing and compiling
-the two phases takes 20-50 s on 2 CPU cores. ``benchmarks/compile_step.py`` measures both and
+the two phases takes 23-52 s on 2 CPU cores. ``benchmarks/compile_step.py`` measures both and
 the break-even step count: on 2 cores the fused 64-member default step is about 1.3x the eager
 step taken all members at once, but no faster than the eager step in chunks of members that
 :mod:`gankit.training.chunks` picks; one member gains nothing, and the digits' dcgan step is

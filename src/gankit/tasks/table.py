@@ -35,6 +35,7 @@ import torch
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import Task, cycled_order
 from gankit.tasks.saved import STATE_FILE, check_saved, write_saved
+from gankit.tasks.table_asked import span_columns
 from gankit.tasks.table_conditions import (
     SpanConditioned,
     conditions_of,
@@ -160,7 +161,7 @@ class Table(SpanConditioned, Task):
         self.train_rows = torch.from_numpy(self.data.train_rows)  # no copy: one array for both
         self.holdout_rows = self.data.holdout_rows
         self._head_groups = span_groups(self.codec.spans())
-        self._span_columns = torch.tensor([i for a, b in self.codec.spans() for i in range(a, b)])
+        self._span_columns = span_columns(self.codec.spans())
         told = (self.path, self.fingerprint, self.holdout, self.split_seed, self.categorical,
                 self.discrete, self.drop, self.normalise, self.sep, self.decimal, self.encoding,
                 self.na_values, tuple(sorted(self.types.items())))

@@ -19,6 +19,12 @@ import torch
 from gankit.core.errors import GankitError, did_you_mean
 
 
+def span_columns(spans: list[tuple[int, int]]) -> torch.Tensor:
+    """The encoded row's columns that one-hot ``spans`` cover, in order: where a condition
+    vector's positions sit in a row."""
+    return torch.tensor([i for start, end in spans for i in range(start, end)], dtype=torch.long)
+
+
 class ColumnConditions:
     """Conditions on the one-hot ``spans`` of chosen columns (``names``, with their values in
     ``values``): the combinations of their values seen in training (``patterns``, one code per
@@ -29,7 +35,7 @@ class ColumnConditions:
         self.names, self.values, self.spans = list(names), [list(v) for v in values], spans
         self.patterns = np.asarray(patterns, dtype=np.int64).reshape(len(counts), len(spans))
         self.counts = np.asarray(counts, dtype=np.int64)
-        self.columns = torch.tensor([i for start, end in spans for i in range(start, end)], dtype=torch.long)
+        self.columns = span_columns(spans)
         self.width = len(self.columns)
         offsets = np.cumsum([0] + [end - start for start, end in spans])[:-1]
         table = torch.zeros(len(self.counts), self.width)

@@ -26,7 +26,7 @@ import torch
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler
 from gankit.tasks.conditions import Conditions, check_condition_names
-from gankit.tasks.table_asked import ColumnConditions
+from gankit.tasks.table_asked import ColumnConditions, span_columns
 
 
 class SpanConditions:
@@ -36,7 +36,7 @@ class SpanConditions:
     def __init__(self, spans: list[tuple[int, int]], counts: list[np.ndarray]) -> None:
         self.spans = spans
         self.value_counts = [np.asarray(c, dtype=np.int64) for c in counts]  # kept in saved states
-        self.columns = torch.tensor([i for start, end in spans for i in range(start, end)], dtype=torch.long)
+        self.columns = span_columns(spans)
         self.width = len(self.columns)
         # span_of[j]: the span of position j of c
         self.span_of = torch.tensor([s for s, (start, end) in enumerate(spans) for _ in range(start, end)])

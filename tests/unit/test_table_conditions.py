@@ -200,7 +200,7 @@ def test_a_table_conditioned_on_a_column_meets_every_request(tmp_path) -> None:
     assert list(rare.columns) == ["kind", "size"] and set(rare["kind"]) == {"rare"}
     with pytest.raises(GankitError, match="did you mean 'kind'"):
         run.sample(5, condition={"knd": "a"})
-    for bad, message in ((["size"], "a numeric column"), (["kinds"], "did you mean 'kind'")):
+    for bad, message in ((["kind", "kind"], "names a column twice"), (["kinds"], "did you mean 'kind'")):
         with pytest.raises(GankitError, match=message):
             gankit.train(data=task.path, steps=2, out=tmp_path / "bad", figures=False, progress=False,
                          set={"data.condition": bad})

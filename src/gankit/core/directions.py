@@ -38,7 +38,7 @@ BETTER: dict[str, str] = {
     "detection_auc": LOWER, "detection_score": HIGHER, "detection_auc_svc": LOWER, "ml_efficacy": HIGHER,
     "dcr_share": LOWER,
     # conditional runs
-    "condition_error": LOWER, "conditional_accuracy": HIGHER,
+    "condition_error": LOWER, "conditional_accuracy": HIGHER, "conditional_shapes": HIGHER,
 }
 
 # Where "lower is better" stops: a value below this is noise (or a fault), not a better model.

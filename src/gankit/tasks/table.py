@@ -97,7 +97,7 @@ class Table(SpanConditioned, Task):
     # made more often, at a cost in quality_score (docs/BENCHMARKS.md, section 18); opt-in.
     balance: bool = False
     match_shares: float = 0.0  # weight of table_conditions.share_gap in G's loss; 0 = off
-    condition: tuple[str, ...] = ()  # category columns to generate on request (table_asked)
+    condition: tuple[str, ...] = ()  # category or number columns to generate on request (table_asked)
     fingerprint: str = ""  # the file's, recorded by the run; a different file is refused
     split_hash: str = ""  # the held-out rows' indices, hashed: recorded, and checked on reopening
 

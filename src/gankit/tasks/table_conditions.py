@@ -26,7 +26,14 @@ import torch
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler
 from gankit.tasks.conditions import Conditions, check_condition_names
-from gankit.tasks.table_asked import ColumnConditions, span_columns
+from gankit.tasks.table_asked import (
+    ColumnConditions,
+    RowConditions,
+    category_values,
+    part_blocks,
+    span_columns,
+)
+from gankit.tasks.table_data import TableData
 
 
 class SpanConditions:
@@ -72,6 +79,14 @@ class SpanConditions:
         """One-hot condition vectors ``[n, width]`` of ``positions``."""
         return torch.nn.functional.one_hot(positions, self.width).float()
 
+    def draw(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
+        """``[n, width]`` conditions for G, drawn as training or the data do."""
+        return self.vectors(self.draw_options(n, generator, training))
+
+    def of_drawn(self, rows: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """The conditions of real ``rows`` drawn for ``positions``."""
+        return self.vectors(positions)
+
     def option_rows(self, rows: torch.Tensor) -> list[torch.Tensor]:
         """The indices of the ``rows`` that meet each option (each position of ``c``)."""
         codes = [rows[:, start:end].argmax(dim=1) for start, end in self.spans]
@@ -105,7 +120,7 @@ class ConditionedRows(Sampler):
     then a training row with that value, uniformly; rows come followed by their conditions.
     Draws with replacement, so the random generator is the whole state."""
 
-    def __init__(self, conditions: SpanConditions | ColumnConditions, rows: torch.Tensor,
+    def __init__(self, conditions: SpanConditions | ColumnConditions | RowConditions, rows: torch.Tensor,
                  generator: torch.Generator) -> None:
         self.conditions = conditions
         self.rows = rows
@@ -123,21 +138,29 @@ class ConditionedRows(Sampler):
         offsets = (uniform * self.sizes[positions]).long()
         picks = self.index[self.first[positions] + torch.minimum(offsets, self.sizes[positions] - 1)]
         rows = self.rows[picks.to(self.rows.device)].to(device)
-        return torch.cat([rows, self.conditions.vectors(positions.to(device))], dim=-1)
+        return torch.cat([rows, self.conditions.of_drawn(rows, positions.to(device))], dim=-1)
+
+
+Conditioned = SpanConditions | ColumnConditions | RowConditions
 
 
 def conditions_of(codec: Any, condition: tuple[str, ...], balance: bool, saved: dict[str, Any] | None,
-                  train_rows: np.ndarray) -> SpanConditions | ColumnConditions | None:
+                  train_rows: np.ndarray) -> Conditioned | None:
     """A table's condition vector: on the ``condition`` columns (:mod:`gankit.tasks.table_asked`),
     else with ``balance`` over every one-hot span, else none. From the counts in its training
     rows, or in a run folder's ``saved`` state (which may keep a subsample of the rows but keeps
-    the counts of all of them)."""
+    the counts of all of them, and, with a number column, the chosen columns' parts of all)."""
     saved = saved or {}
     if condition:
         chosen = _condition_columns(codec, condition)
-        spans = [column.spans()[0] for column in chosen]
-        values = [[*column.categories, *(["missing"] if column.has_missing else [])] for column in chosen]
         names = [column.name for column in chosen]
+        if not all(column.categorical for column in chosen):
+            parts = saved.get("condition_parts")
+            if parts is None:
+                parts = train_rows[:, span_columns(part_blocks(chosen)).numpy()]
+            return RowConditions(codec, names, parts, balance)
+        spans = [column.spans()[0] for column in chosen]
+        values = [category_values(column) for column in chosen]
         if "condition_patterns" not in saved:
             return ColumnConditions.of_rows(names, values, spans, train_rows, balance)
         return ColumnConditions(names, values, spans, saved["condition_patterns"], saved["condition_counts"],
@@ -153,15 +176,16 @@ def conditions_of(codec: Any, condition: tuple[str, ...], balance: bool, saved: 
 
 
 def _condition_columns(codec: Any, condition: tuple[str, ...]) -> list[Any]:
-    """The codec's columns ``data.condition`` names: learned category columns, each once."""
+    """The codec's columns ``data.condition`` names: learned columns (categories or numbers),
+    each once; a column the networks do not see (constant, ID) is refused."""
     by_name = {column.name: column for column in codec.columns}
     for name in condition:
         if name not in by_name:
             raise GankitError(f"data.condition names column '{name}', which the table does not have"
                               f"{did_you_mean(name, by_name)}")
-        if not by_name[name].categorical:
-            raise GankitError(f"data.condition names column '{name}', a {by_name[name].kind} column: "
-                              "conditions on a table are category columns (a number is not supported yet)")
+        if not by_name[name].width:
+            raise GankitError(f"data.condition names column '{name}', a {by_name[name].kind} column, which "
+                              "is not learned: conditions on a table are category or number columns")
     if len(set(condition)) < len(condition):
         raise GankitError(f"data.condition names a column twice: {', '.join(condition)}")
     return [by_name[name] for name in condition]
@@ -169,10 +193,12 @@ def _condition_columns(codec: Any, condition: tuple[str, ...]) -> list[Any]:
 
 class SpanConditioned:
     """The conditions and G's share term of :class:`gankit.tasks.Task` for a table whose
-    ``_conditions`` is a :class:`SpanConditions` or None (no conditions)."""
+    ``_conditions`` is a :class:`SpanConditions` (``data.balance``), a ColumnConditions or
+    RowConditions (``data.condition``), or None (no conditions)."""
 
-    _conditions: SpanConditions | ColumnConditions | None
+    _conditions: Conditioned | None
     codec: Any
+    data: TableData
     _span_columns: torch.Tensor  # the one-hot spans' columns of an encoded row
     match_shares: float
     train_rows: torch.Tensor
@@ -197,7 +223,7 @@ class SpanConditioned:
     def conditions(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
         """Conditions drawn by training-by-sampling (``training``) or as the data have them."""
         assert self._conditions is not None
-        return self._conditions.vectors(self._conditions.draw_options(n, generator, training))
+        return self._conditions.draw(n, generator, training)
 
     def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if self._conditions is None:
@@ -206,20 +232,38 @@ class SpanConditioned:
 
     @property
     def condition_names(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.codec.columns if column.categorical)
+        return tuple(column.name for column in self.codec.columns if column.width)
 
     def condition_vector(self, values: dict[str, Any], n: int, device: Any = "cpu",
                          extrapolate: bool = False) -> torch.Tensor:
-        if not isinstance(self._conditions, ColumnConditions):
+        asked = self._conditions
+        if not isinstance(asked, (ColumnConditions, RowConditions)):
             return Conditions.condition_vector(self, values, n, device, extrapolate)  # type: ignore[arg-type]
-        check_condition_names(self, tuple(values), tuple(self._conditions.names), "--condition")
-        return self._conditions.ask(values, n, device)
+        check_condition_names(self, tuple(values), tuple(asked.names), "--condition")
+        if isinstance(asked, RowConditions):
+            return asked.ask(values, n, device, extrapolate)
+        return asked.ask(values, n, device)
 
     def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
-        """``conditional_accuracy``: the share of rows that hold the values asked for."""
+        """``conditional_accuracy``: the share of rows that hold the values asked for; with a
+        number column, ``conditional_shapes`` (:mod:`gankit.tasks.table_condition_metrics`)."""
+        if isinstance(self._conditions, RowConditions):
+            from gankit.tasks.table_condition_metrics import conditional_shapes
+
+            return {"conditional_accuracy": self._conditions.met(points),
+                    **conditional_shapes(self.data, self._conditions, points)}
         if not isinstance(self._conditions, ColumnConditions):
             return {}
         return {"conditional_accuracy": self._conditions.met(points)}
+
+    def condition_figure(self, sample: Any, path: Any) -> Any:
+        """``by_condition.png`` of a table conditioned on columns (:mod:`gankit.tasks.table_by_condition`)."""
+        if not isinstance(self._conditions, (ColumnConditions, RowConditions)):
+            return None
+        from gankit.tasks.table_by_condition import by_condition_figure
+
+        conditions = self._conditions
+        return by_condition_figure(self.data, conditions.names, conditions.columns.numpy(), sample, path)
 
     def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """G's rows with the span each condition names set to the value asked for (a hard

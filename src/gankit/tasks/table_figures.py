@@ -60,11 +60,11 @@ def axis_scale(values: np.ndarray, low: float | None = None,
     return "symlog", {"linthresh": float(np.median(nonzero)) if nonzero.size else 1.0}
 
 
-def _bins(ax: Any, low: float, high: float) -> np.ndarray:
-    """BINS + 1 edges from ``low`` to ``high``, equally spaced on ``ax``'s x scale."""
+def _bins(ax: Any, low: float, high: float, bins: int = BINS) -> np.ndarray:
+    """``bins`` + 1 edges from ``low`` to ``high``, equally spaced on ``ax``'s x scale."""
     scale = ax.xaxis.get_transform()
     ends = scale.transform(np.array([[low], [high]], dtype=np.float64))[:, 0]
-    edges = scale.inverted().transform(np.linspace(ends[0], ends[1], BINS + 1)[:, None])[:, 0]
+    edges = scale.inverted().transform(np.linspace(ends[0], ends[1], bins + 1)[:, None])[:, 0]
     edges[0], edges[-1] = low, high
     return edges
 
@@ -117,12 +117,13 @@ def draw_projection(ax: Any, data: TableData, real: np.ndarray, fake: np.ndarray
     ax.legend(loc="upper right", fontsize=8)
 
 
-def _draw_categories(ax: Any, column: Column, real: np.ndarray, fake: np.ndarray) -> None:
+def draw_categories(ax: Any, column: Column, real: np.ndarray, fake: np.ndarray) -> None:
     """The share of each category, held-out beside generated, labelled by the categories."""
     labels = [str(v) for v in column.categories] + (["missing"] if column.has_missing else [])
     x = np.arange(column.width)
-    ax.bar(x - 0.2, np.bincount(real, minlength=column.width) / len(real), 0.4, color=REAL, label="held-out")
-    ax.bar(x + 0.2, np.bincount(fake, minlength=column.width) / len(fake), 0.4, color=FAKE, label="generated")
+    for values, shift, colour, label in ((real, -0.2, REAL, "held-out"), (fake, 0.2, FAKE, "generated")):
+        shares = np.bincount(values, minlength=column.width) / max(len(values), 1)
+        ax.bar(x + shift, shares, 0.4, color=colour, label=label)
     positions, texts = category_ticks(labels)
     if len(labels) > 12:
         ax.set_xticks(positions, texts, rotation=90, fontsize=6)
@@ -132,21 +133,24 @@ def _draw_categories(ax: Any, column: Column, real: np.ndarray, fake: np.ndarray
                       fontsize=7)
 
 
-def _draw_numbers(ax: Any, column: Column, real: np.ndarray, fake: np.ndarray) -> str:
+def draw_numbers(ax: Any, column: Column, real: np.ndarray, fake: np.ndarray, bins: int = BINS,
+                 whole: np.ndarray | None = None) -> str:
     """Histograms of held-out and generated values, each bar the share of its rows, on the scale
-    :func:`axis_scale` picks (bins of equal width on that scale); returns the scale's name."""
+    :func:`axis_scale` picks for the held-out values ``whole`` (by default ``real``), with
+    ``bins`` of equal width on that scale; returns the scale's name."""
     real, fake = real[~np.isnan(real)], fake[~np.isnan(fake)]
+    whole = real if whole is None else whole[~np.isnan(whole)]
     low, high = column.low, column.high
-    if real.size:  # held-out values may reach beyond the training rows' range
-        low, high = min(low, float(real.min())), max(high, float(real.max()))
-    scale, options = axis_scale(real, low, high)
+    if whole.size:  # held-out values may reach beyond the training rows' range
+        low, high = min(low, float(whole.min())), max(high, float(whole.max()))
+    scale, options = axis_scale(whole, low, high)
     ax.set_xscale(scale, **options)
     ticks = _symlog_ticks(low, high, options["linthresh"]) if scale == "symlog" else []
     if len(ticks) > 1:
         ax.set_xticks(ticks)
-    bins = _bins(ax, low, high)
+    edges = _bins(ax, low, high, bins)
     for values, colour, label in ((real, REAL, "held-out"), (fake, FAKE, "generated")):
-        ax.hist(values, bins=bins, weights=np.full(len(values), 1 / max(len(values), 1)),
+        ax.hist(values, bins=edges, weights=np.full(len(values), 1 / max(len(values), 1)),
                 color=colour, alpha=0.5, label=label)
     return scale
 
@@ -163,10 +167,10 @@ def _columns_figure(columns: list[Column], real: list[np.ndarray], fake: list[np
     for ax, column, r, f in zip(axes, columns, real, fake):
         ax.tick_params(labelsize=7)
         if column.categorical:
-            _draw_categories(ax, column, r, f)
+            draw_categories(ax, column, r, f)
             title = f"{column.name} ({column.kind})"
         else:
-            scale = _draw_numbers(ax, column, r, f)
+            scale = draw_numbers(ax, column, r, f)
             title = f"{column.name} ({column.kind}" + (")" if scale == "linear" else f", {scale} axis)")
         ax.set_title(title, fontsize=9)
     axes[0].legend(fontsize=7)

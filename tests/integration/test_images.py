@@ -105,7 +105,7 @@ def test_dcgan_shapes_members_and_pack(size):
         build_networks(ModelConfig(arch="dcgan"), (1, 12, 12), [0])
     with pytest.raises(GankitError, match="spectral_norm"):
         build_networks(ModelConfig(arch="dcgan", spectral_norm=True), (1, 8, 8), [0])
-    with pytest.raises(GankitError, match="g_norm must be 'layer' or 'none'"):
+    with pytest.raises(GankitError, match="g_norm must be 'layer'"):
         build_networks(ModelConfig(arch="dcgan", options={"g_norm": "batch"}), (1, 8, 8), [0])
 
 

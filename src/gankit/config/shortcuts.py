@@ -39,7 +39,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
              "a path: IMAGE_DIR/ or FILE.npy|.npz of images, a table FILE.csv/.tsv/.npy; without "
              "--preset it also picks the dataset's preset", "data", "NAME"),
     Shortcut("condition_on", ("data.condition",), "generate on request: what G is conditioned on: "
-             "a (the curves), or a table's category columns; then gankit sample --condition a=2.0",
+             "a (the curves), mode (ring, grid), class (the digits, an image folder's "
+             "sub-folders) or a table's columns; then gankit sample --condition a=2.0",
              "data", "NAME[,NAME]"),
     Shortcut("noise_dim", ("model.noise_dim",), "size of G's noise input z", "model", "N"),
     Shortcut("g_hidden", ("model.g_hidden",), "G's hidden layer widths, e.g. 256,256", "model", "W,W"),

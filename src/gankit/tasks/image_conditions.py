@@ -1,4 +1,5 @@
-"""Images on request: the digits conditioned on their class (``data.condition = ["class"]``).
+"""Images on request: the digits, or an image folder's images, conditioned on their class
+(``data.condition = ["class"]``; a folder's classes are its first-level sub-folders).
 
 The condition vector ``c`` is the one-hot of a class. G reads it after its noise; D sees it as
 ``classes`` constant planes after the image's channels (so one tensor still carries a point and
@@ -6,19 +7,22 @@ its condition through packing and the population paths), which the ``dcgan`` arc
 either convolves with the image (concatenation) or, with ``model.options.projection``, reads
 back as a class for a projection discriminator (Miyato & Koyama 2018). Training asks G for
 classes in the training images' proportions; a real image comes with its own label.
-``conditional_accuracy`` is the share of generated images the reference classifier puts in the
-class they were asked for.
+``conditional_accuracy`` is the share of generated images the reference classifier (trained on
+the training images' labels, :class:`gankit.tasks.image_metrics.ImageClassifier`) puts in the
+class they were asked for. A digit is asked for by its number; a folder's class by its
+sub-folder's name, or by its index when no sub-folder is named by a number.
 """
 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from gankit.core.errors import GankitError
+from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import RowSampler, Sampler
 from gankit.tasks.conditions import check_condition_names
 from gankit.tasks.pixels import encode_uint8
@@ -54,10 +58,13 @@ class LabelledImages(Sampler):
 
 class ClassConditioned:
     """The condition methods of an image task with ``labels`` (uint8 images arranged training
-    first, then held out) and ``condition`` (``()`` or ``("class",)``)."""
+    first, then held out) and ``condition`` (``()`` or ``("class",)``); ``class_names``: a
+    folder's sub-folders, () where the classes are the labels' numbers (the digits)."""
 
     condition: tuple[str, ...]
     labels: np.ndarray | None
+    class_names: tuple[str, ...] = ()
+    _classifier_path: Path | None = None  # where the reference classifier is cached (a run folder)
     images: np.ndarray
     train_index: np.ndarray
     _train_rows: torch.Tensor
@@ -70,14 +77,26 @@ class ClassConditioned:
 
     @functools.cached_property
     def classes(self) -> int:
+        if self.class_names:
+            return len(self.class_names)
         return int(self.labels.max()) + 1 if self.labels is not None else 0
+
+    @property
+    def class_labels(self) -> tuple[str, ...]:
+        """Each class's name: a sub-folder's, or its number."""
+        return self.class_names or tuple(str(k) for k in range(self.classes))
+
+    @functools.cached_property
+    def class_counts(self) -> np.ndarray:
+        """Training images per class (a run folder keeps them: it may keep fewer images)."""
+        assert self.labels is not None
+        return np.bincount(self.labels[self.train_index], minlength=self.classes)
 
     @functools.cached_property
     def _class_shares(self) -> torch.Tensor:
         """The training images' class proportions, what G is asked for (computed once: every
         training step draws from them)."""
-        assert self.labels is not None
-        counts = np.bincount(self.labels[self.train_index], minlength=self.classes)
+        counts = self.class_counts
         return torch.tensor(counts / counts.sum(), dtype=torch.float64)
 
     @property
@@ -103,10 +122,26 @@ class ClassConditioned:
         return torch.cat([x, as_planes(self._one_hot(held[order]).to(x.device), x.shape[-2:])], dim=-3)
 
     def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        if self.condition:  # an image's class is not in its pixels: it comes from its label
-            raise GankitError("refinement (--refine) of a run conditioned on the class is not "
-                              "supported yet")
-        return x
+        """Real images (refinement's calibration rows: held-out images) followed by their
+        label's planes. A class is not in the pixels: each image is looked up among the run's
+        held-out images, then its training images, and takes the label of the first it equals."""
+        if not self.condition:
+            return x
+        assert self.labels is not None
+        pixels = torch.round((x.detach().cpu() + 1) * 127.5).clamp(0, 255).to(torch.uint8).numpy()
+        wanted = {image.tobytes() for image in pixels}
+        found: dict[bytes, int] = {}
+        held = len(self.train_index)
+        for rows in (range(held, len(self.images)), range(held)):  # held out first: what comes here
+            for i in rows:
+                found.setdefault(self.images[i].tobytes(), int(self.labels[i]))
+            if wanted <= found.keys():
+                break
+        else:
+            raise GankitError("an image given as real is none of the run's own images, so its class "
+                              "is unknown")
+        labels = torch.tensor([found[image.tobytes()] for image in pixels], dtype=torch.long)
+        return self.attach_conditions(x, self._one_hot(labels).to(x.device))
 
     def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         return torch.cat([x, as_planes(c, x.shape[-2:])], dim=-3)
@@ -117,30 +152,65 @@ class ClassConditioned:
     def condition_vector(self, values: dict[str, Any], n: int, device: Any = "cpu",
                          extrapolate: bool = False) -> torch.Tensor:
         check_condition_names(self, tuple(values), self.condition, "--condition")
-        try:
-            label = int(values["class"])
-        except (KeyError, TypeError, ValueError):
-            label = -1
-        if not 0 <= label < self.classes:
-            raise GankitError(f"condition class must be 0 to {self.classes - 1}, "
-                              f"got {values.get('class')!r}")
-        return self._one_hot(torch.full((n,), label)).to(device)
+        return self._one_hot(torch.full((n,), self.class_index(values.get("class")))).to(device)
+
+    def class_index(self, value: Any) -> int:
+        """The class a user asks for: a sub-folder's name, or an index 0 to K-1 unless some
+        sub-folder is named by a number (the name wins, and an index would be ambiguous); a
+        digit's number. Anything else refused in one line, with the accepted values."""
+        names, text = self.class_names, str(value).strip()
+        if text in names:
+            return names.index(text)
+        numbered = not names or any(_whole(name) for name in names)
+        if _whole(text) and not (names and numbered) and 0 <= int(text) < self.classes:
+            return int(text)
+        if not names:
+            raise GankitError(f"condition class must be 0 to {self.classes - 1}, got {value!r}")
+        shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        index = "" if numbered else f", or an index 0 to {self.classes - 1}"
+        raise GankitError(f"condition class must be a sub-folder's name{index}, got {value!r}"
+                          f"{did_you_mean(text, names)}; accepted: {shown}")
 
     def condition_figure(self, sample: Any, path: Any) -> Any:
-        """``by_condition.png``: ten images asked for of each class, one row per class, enlarged
-        so that 8x8 digits can be seen."""
+        """``by_condition.png``: ten images asked for of each class, one row per class (the
+        first :data:`FIGURE_CLASSES`), enlarged so that 8x8 digits can be seen; a folder's rows
+        are labelled by their sub-folders' names."""
         if not self.condition:
             return None
         from PIL import Image
 
         from gankit.tasks.pixels import save_grid
 
-        images = np.concatenate([sample({"class": k}, 10, 100 + k) for k in range(self.classes)])
+        shown = self.class_labels[:FIGURE_CLASSES]
+        images = np.concatenate([sample({"class": name}, 10, 100 + k) for k, name in enumerate(shown)])
         save_grid(images, path, 10)
         with Image.open(path) as small:
             scale = max(1, 400 // small.width)
-            small.resize((small.width * scale, small.height * scale), Image.NEAREST).save(path)
+            picture = small.resize((small.width * scale, small.height * scale), Image.NEAREST)
+        if self.class_names:
+            picture = _labelled_rows(picture, shown)
+        picture.save(path)
         return path
+
+    def reference_classifier(self) -> Any:
+        """The classifier ``conditional_accuracy`` is measured with (see :meth:`trained_classifier`)."""
+        space = self.scorer().space  # type: ignore[attr-defined]
+        return getattr(space, "classifier", space)
+
+    def trained_classifier(self, images: np.ndarray, labels: np.ndarray) -> Any:
+        """The reference classifier of these training ``images`` and ``labels``: the one cached
+        in the run folder, or trained (seconds) and cached there, so that a run's metrics stay
+        those of the classifier it started with, the data moved or not."""
+        from gankit.tasks.image_metrics import ImageClassifier
+
+        path, classifier = self._classifier_path, None
+        if path is not None and path.exists():
+            classifier = ImageClassifier.load(path, images.shape[1], self.classes)
+        if classifier is None:
+            classifier = ImageClassifier.trained(images, labels, self.classes)
+            if path is not None and path.parent.is_dir():
+                classifier.save(path)
+        return classifier
 
     def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
         """``conditional_accuracy``: the reference classifier's agreement with the class asked for."""
@@ -149,3 +219,26 @@ class ClassConditioned:
         predicted = self.scorer().space.probabilities(images).argmax(axis=1)  # type: ignore[attr-defined]
         asked = points[:, channels:, 0, 0].argmax(axis=1)
         return {"conditional_accuracy": float(np.mean(predicted == asked))}
+
+
+FIGURE_CLASSES = 50  # rows of by_condition.png: a folder of more classes shows its first 50
+
+
+def _whole(text: str) -> bool:
+    return text.isdigit() or (text.startswith("-") and text[1:].isdigit())
+
+
+def _labelled_rows(picture: Any, names: tuple[str, ...]) -> Any:
+    """``picture`` (one row of images per name) with each row's name written on a margin to
+    its left, in Pillow's default font."""
+    from PIL import Image, ImageDraw
+
+    width = 8 + 7 * min(24, max(len(name) for name in names))
+    grey = picture.mode == "L"
+    out = Image.new(picture.mode, (picture.width + width, picture.height), 255 if grey else "white")
+    out.paste(picture, (width, 0))
+    draw = ImageDraw.Draw(out)
+    row = picture.height / len(names)
+    for k, name in enumerate(names):
+        draw.text((4, row * (k + 0.5) - 5), name[:24], fill=0 if grey else "black")
+    return out

@@ -1,6 +1,6 @@
 """Image files in and out: the user's image folders (every common raster format Pillow reads)
-and .npy/.npz arrays read as uint8 ``[N, C, size, size]``, and generated images written as PNG
-files.
+and .npy/.npz arrays read as uint8 ``[N, C, size, size]``, a folder's classes from its
+first-level sub-folders, and generated images written as PNG files.
 
 Apart from the tasks (:mod:`gankit.tasks.images`): file formats and the memory limit are their
 own subject, and none of it needs torch.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +134,40 @@ def _missing_support(paths: list[Path]) -> str:
     return f" (this Pillow cannot read {', '.join(missing)}: PIL.features.check)" if missing else ""
 
 
-def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
+@dataclass(frozen=True)
+class FolderImages:
+    """A folder's images and, when every one of them sits in a first-level sub-folder, their
+    classes (torchvision's ``ImageFolder`` convention: ``folder/cat/*.png`` is class ``cat``,
+    classes sorted by name; deeper folders belong to their first-level one)."""
+
+    images: np.ndarray  # uint8 [N, C, size, size], in sorted path order
+    labels: np.ndarray | None  # int64 [N], indices into class_names; None: no classes
+    class_names: tuple[str, ...]
+    top_level: tuple[str, ...] = ()  # images read directly in the folder, beside sub-folders
+
+
+def folder_classes(files: list[Path], folder: Path) -> FolderImages:
+    """The classes of image ``files`` under ``folder`` (images left empty): each file's
+    first-level sub-folder. A flat folder has none; a folder with images both directly in it
+    and in sub-folders has none either, and ``top_level`` names the loose ones (a class taken
+    from some files only would label the others wrongly)."""
+    parts = [p.relative_to(folder).parts for p in files]
+    loose = tuple(str(Path(*q)) for q in parts if len(q) == 1)
+    names = tuple(sorted({q[0] for q in parts if len(q) > 1}))
+    empty = np.empty((0,), np.uint8)
+    if not names or loose:
+        return FolderImages(empty, None, (), loose if names else ())
+    index = {name: k for k, name in enumerate(names)}
+    return FolderImages(empty, np.array([index[q[0]] for q in parts], np.int64), names)
+
+
+def read_folder(folder: Path, size: int, channels: int) -> FolderImages:
     """Every image file under ``folder`` (:data:`IMAGE_SUFFIXES`, recursively, in sorted path
     order; an animation's first frame) as uint8 ``[N, C, size, size]``, its pixels as
-    :func:`as_mode` says. Images of any size are resized and centre-cropped, one at a time
-    (only the small results are kept); files that cannot be decoded are skipped, named on
-    stderr; ``channels`` 0 means 1 when every image is grayscale, else 3."""
+    :func:`as_mode` says, with the classes of :func:`folder_classes`. Images of any size are
+    resized and centre-cropped, one at a time (only the small results are kept); files that
+    cannot be decoded are skipped, named on stderr, and have no class; ``channels`` 0 means 1
+    when every image is grayscale, else 3."""
     from PIL import Image, UnidentifiedImageError
 
     unreadable = (UnidentifiedImageError, OSError, ValueError, SyntaxError)  # SyntaxError: bad headers
@@ -157,7 +186,7 @@ def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
                 pass
     _check_memory(len(files), channels, size)
     mode = "L" if channels == 1 else "RGB"
-    fitted, skipped = [], []
+    fitted, read, skipped = [], [], []
     for path in files:
         try:
             with Image.open(path) as image:
@@ -166,13 +195,19 @@ def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
             skipped.append(path)
             continue
         fitted.append(pixels[None] if channels == 1 else np.moveaxis(pixels, -1, 0))
+        read.append(path)
     if not fitted:
         raise GankitError(f"none of the {len(files)} image files under '{folder}' could be read: "
                           f"{_named(skipped, folder)}{_missing_support(skipped)}")
     if skipped:
         print(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}': "
               f"{_named(skipped, folder)}{_missing_support(skipped)}", file=sys.stderr)
-    return np.stack(fitted)
+    return replace(folder_classes(read, folder), images=np.stack(fitted))
+
+
+def load_folder(folder: Path, size: int, channels: int) -> np.ndarray:
+    """The images of :func:`read_folder`, without their classes."""
+    return read_folder(folder, size, channels).images
 
 
 def load_array(path: Path, size: int, channels: int) -> np.ndarray:

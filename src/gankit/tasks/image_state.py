@@ -5,7 +5,9 @@ sampling, evaluating and plotting work without the image folder or array file.
 settings (``size``, ``channels``, ``holdout``), the held-out images as uint8 (the metrics' two
 halves and the real images of snapshots and calibration) and training images up to
 ``TRAIN_IMAGE_BYTES`` (all of them when they fit, else a seeded subsample: only the
-``nearest.png`` memorisation figure reads them). The bundled digits keep nothing: scikit-learn
+``nearest.png`` memorisation figure reads them). A folder of classes (first-level sub-folders)
+also keeps the kept images' labels, the classes' names and the training images per class (what
+G is asked for in proportion, from all of them). The bundled digits keep nothing: scikit-learn
 ships them.
 """
 
@@ -37,10 +39,15 @@ class SavedImages:
         task: Any = self
         train, held = task._train_rows.numpy(), task._held_rows.numpy()
         keep = max(1, TRAIN_IMAGE_BYTES // max(1, train[0].nbytes if len(train) else 1))
+        pick = np.arange(len(train))
         if len(train) > keep:
-            train = train[np.sort(np.random.default_rng(0).choice(len(train), keep, replace=False))]
-        return {"task": task.name, "params": {key: getattr(task, key) for key in SETTINGS},
-                "total": len(task.images), "train_images": train, "held_images": held}
+            pick = np.sort(np.random.default_rng(0).choice(len(train), keep, replace=False))
+        state = {"task": task.name, "params": {key: getattr(task, key) for key in SETTINGS},
+                 "total": len(task.images), "train_images": train[pick], "held_images": held}
+        if task.labels is not None:
+            state.update(train_labels=task.labels[pick], held_labels=task.labels[len(train):],
+                         class_names=list(task.class_names), class_counts=task.class_counts)
+        return state
 
     @classmethod
     def from_saved_state(cls, params: dict[str, Any], state: dict[str, Any]) -> Any:
@@ -61,6 +68,8 @@ class SavedImages:
                               f"images (got {images.dtype} of shape {images.shape})")
         task.images = images
         task._saved = state
+        if "held_labels" in state:
+            _read_classes(task, state)
         task._split(total)
         return task
 
@@ -69,3 +78,18 @@ class SavedImages:
         if self._saved is None:
             with contextlib.suppress(OSError):
                 write_saved(Path(path), self.saved_state())
+
+
+def _read_classes(task: Any, state: dict[str, Any]) -> None:
+    """A saved folder's labels (training images kept, then held out), class names and counts."""
+    try:
+        labels = np.concatenate([np.asarray(state[key], np.int64) for key in ("train_labels", "held_labels")])
+        names = tuple(str(name) for name in state["class_names"])
+        counts = np.asarray(state["class_counts"], np.int64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GankitError(f"the run folder's saved classes ({STATE_FILE}) are incomplete or malformed "
+                          f"({type(exc).__name__}: {exc})") from None
+    if len(labels) != len(task.images) or len(counts) != len(names) or not names or \
+            labels.min() < 0 or labels.max() >= len(names):
+        raise GankitError(f"the run folder's saved classes ({STATE_FILE}) do not match its images")
+    task.labels, task.class_names, task.class_counts = labels, names, counts

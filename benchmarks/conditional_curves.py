@@ -8,7 +8,14 @@ a and over the grid (target: at most 0.05, ten times below the spread of a), and
 (standard deviation) of a_hat at one a, which a perfect conditional generator makes 0. Writes
 ``curves_by_a.png``: generated curves for a = 1, 1.5, ..., 3 over their true parabolas.
 
+``--backward both`` trains the conditional run twice per seed, on the hand-written backward
+(``train.backward = auto``, what a user gets) and on autograd (``--set train.backward=autograd``,
+how conditions trained before the hand-written path took them), interleaved with the
+unconditioned run, so that the three times of a seed see the same load. The ratio printed is
+conditional time / unconditioned time (target: about 1, "within the default run's time").
+
     python benchmarks/conditional_curves.py --seeds 0,1,2 --out runs/bench_conditional
+    python benchmarks/conditional_curves.py --seeds 0,1,2 --backward both --out runs/bench_conditional
 """
 
 from __future__ import annotations
@@ -25,9 +32,9 @@ import numpy as np
 GRID = np.round(np.arange(1.0, 3.0001, 0.25), 2)
 
 
-def train(out: Path, seed: int, conditional: bool) -> float:
+def train(out: Path, seed: int, conditional: bool, backward: str = "auto") -> float:
     command = [sys.executable, "-m", "gankit", "train", "--data", "parabola", "--seed", str(seed),
-               "--out", str(out), "--overwrite", "--no-figures"]
+               "--out", str(out), "--overwrite", "--no-figures", "--set", f"train.backward={backward}"]
     if conditional:
         command += ["--condition-on", "a"]
     start = time.perf_counter()
@@ -72,33 +79,56 @@ def figure(run_dir: Path, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
+def load() -> str:
+    """The load averages (1, 5, 15 minutes): the times are only as good as the machine is idle."""
+    import os
+
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0", help="comma-separated run seeds")
     parser.add_argument("--per-a", type=int, default=1000, help="curves asked for at each a")
+    parser.add_argument("--backward", choices=("auto", "autograd", "both"), default="auto",
+                        help="the conditional run's train.backward; both: each, interleaved")
     parser.add_argument("--out", default="runs/bench_conditional")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    paths = ["auto", "autograd"] if args.backward == "both" else [args.backward]
+    print(f"start: {load()}")
     results = []
     for seed in (int(s) for s in args.seeds.split(",")):
         plain_s = train(out / f"plain_{seed}", seed, False)
-        cond_s = train(out / f"cond_{seed}", seed, True)
-        summary = json.loads((out / f"cond_{seed}" / "summary.json").read_text())
-        grid = errors(out / f"cond_{seed}", args.per_a)
-        results.append({"seed": seed, "plain_s": plain_s, "conditional_s": cond_s, "grid": grid,
-                        "condition_error": summary["condition_error"], "a_w1": summary["a_w1"]})
-        print(f"seed {seed}: train {cond_s:.1f} s conditional, {plain_s:.1f} s unconditioned "
-              f"(ratio {cond_s / plain_s:.2f}); condition_error (eval) {summary['condition_error']:.4f}, "
-              f"a_w1 {summary['a_w1']:.4f}")
-        print("   a     " + " ".join(f"{a:6.2f}" for a in grid["a"]))
-        mean = np.mean(grid["mae"])
-        print("   mae   " + " ".join(f"{v:6.4f}" for v in grid["mae"]) + f"   mean {mean:.4f}")
-        print("   spread" + " ".join(f"{v:7.4f}" for v in grid["spread"]))
-    maes = [np.mean(r["grid"]["mae"]) for r in results]
-    print(f"mean |a_hat - a| over the grid, {len(results)} seed(s): {np.mean(maes):.4f} "
-          f"(range {min(maes):.4f}-{max(maes):.4f}; target <= 0.05)")
-    figure(out / f"cond_{results[0]['seed']}", out / "curves_by_a.png")
+        for backward in paths:
+            run_dir = out / f"cond_{seed}" if backward == "auto" else out / f"cond_{backward}_{seed}"
+            cond_s = train(run_dir, seed, True, backward)
+            summary = json.loads((run_dir / "summary.json").read_text())
+            grid = errors(run_dir, args.per_a)
+            results.append({"seed": seed, "backward": backward, "plain_s": plain_s, "conditional_s": cond_s,
+                            "ratio": cond_s / plain_s, "grid": grid, "load": load(),
+                            "condition_error": summary["condition_error"], "a_w1": summary["a_w1"]})
+            mean = np.mean(grid["mae"])
+            print(f"seed {seed}, conditional on {backward}: conditional / unconditioned time "
+                  f"{cond_s:.1f} s / {plain_s:.1f} s = {cond_s / plain_s:.2f}x; mean |a_hat - a| {mean:.4f}; "
+                  f"condition_error (eval) {summary['condition_error']:.4f}, a_w1 {summary['a_w1']:.4f} "
+                  f"({load()})")
+            print("   a     " + " ".join(f"{a:6.2f}" for a in grid["a"]))
+            print("   mae   " + " ".join(f"{v:6.4f}" for v in grid["mae"]) + f"   mean {mean:.4f}")
+            print("   spread" + " ".join(f"{v:7.4f}" for v in grid["spread"]))
+    for backward in paths:
+        mine = [r for r in results if r["backward"] == backward]
+        maes = [np.mean(r["grid"]["mae"]) for r in mine]
+        ratios = [r["ratio"] for r in mine]
+        print(f"conditional on {backward}, {len(mine)} seed(s): time ratio conditional / unconditioned "
+              f"median {np.median(ratios):.2f}x (" + ", ".join(f"{v:.2f}x" for v in ratios) + "); "
+              f"mean |a_hat - a| over the grid {np.mean(maes):.4f} (range {min(maes):.4f}-{max(maes):.4f}; "
+              "target <= 0.05)")
+    print(f"end: {load()}")
+    first = results[0]
+    figure(out / (f"cond_{first['seed']}" if first["backward"] == "auto"
+                  else f"cond_{first['backward']}_{first['seed']}"), out / "curves_by_a.png")
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"figure: {out / 'curves_by_a.png'}; numbers: {out / 'results.json'}")
 

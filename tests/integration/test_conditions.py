@@ -107,7 +107,7 @@ def test_the_cli_trains_on_request_and_refuses_bad_conditions_in_one_line(tmp_pa
     for bad, message in ((["--condition", "b=2"], "accepted: a"),
                          (["--condition", "a=9"], "outside the training range"),
                          (["--condition", "a"], "NAME=VALUE"),
-                         (["--condition", "a=2", "--refine", "drs"], "does not take --condition")):
+                         (["--condition", "a=9", "--refine", "drs"], "outside the training range")):
         assert main(["sample", str(out), "--n", "3", "--out", str(tmp_path / "x.npy"), *bad]) == 2
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err

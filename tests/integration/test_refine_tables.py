@@ -64,9 +64,9 @@ def test_sample_refine_mh_in_chunks_gives_each_chunk_its_own_seed(table_run, tmp
     calls = []
     real_refine = Run.sample_refined
 
-    def counted(self, n, settings, seed=None, member=0):
+    def counted(self, n, settings, seed=None, member=0, **asked):
         calls.append((n, seed))
-        return real_refine(self, n, settings, seed, member)
+        return real_refine(self, n, settings, seed, member, **asked)
 
     monkeypatch.setattr(Run, "sample_refined", counted)
     assert main(["sample", str(table_run), "--n", "100", "--out", str(many), *flags]) == 0

@@ -53,6 +53,8 @@ def test_member_slices_cover_every_member_and_leave_none_alone():
     ("default", {"seeds": 6, "model": {"activation": "gelu", "g_hidden": [64], "d_hidden": [64]},
                  "train": {"loss": "hinge", "batch_size": 64, "d_steps": 2}}),
     ("seed", {"seeds": 5}),
+    ("default", {"seeds": 6, "data": {"condition": ["a"]}, **SMALL}),  # c after the noise and the point
+    ("ring", {"seeds": 4, "data": {"condition": ["mode"]}, "train": {"r1": 0.0, "batch_size": 64}}),
 ])
 def test_chunked_members_are_the_whole_populations_bits(case, plan):
     preset, overrides = case

@@ -10,7 +10,7 @@ import torch
 from gankit.config.resolve import resolve_config
 from gankit.nets.layers import ACTIVATIONS
 from gankit.objectives import OBJECTIVES
-from gankit.training.manual import ManualMLP
+from gankit.training.manual import ManualMLP, ManualPath
 from gankit.training.trainer import Trainer
 
 
@@ -87,3 +87,45 @@ def test_an_objective_without_gradient_formulas_falls_back_to_autograd_on_the_lo
     manual.gradients.d_grad = manual.gradients.g_grad = None  # as an objective without formulas
 
     _assert_same_run(manual, autograd)
+
+
+@pytest.mark.parametrize(("preset", "overrides"), [
+    ("default", {"data": {"condition": ["a"]}, "model": {"g_hidden": [16, 8], "d_hidden": [16, 8]},
+                 "train": {"batch_size": 32}}),  # the curves' a: one number after the point
+    ("seed", {"data": {"condition": ["a"]}, "seeds": 3, "model": {"pack": 2}, "train": {"d_steps": 2}}),
+    # D's real logits in G's loss: the real rows carry their own a
+    ("seed", {"data": {"condition": ["a"]}, "train": {"loss": "relativistic"}, "seeds": 2}),
+    ("ring", {"data": {"condition": ["mode"]}, "train": {"r1": 0.0}, "seeds": 2}),  # a one-hot of 8
+])
+def test_conditions_concatenated_after_the_point_give_autograds_bits(preset, overrides):
+    """G reads z then c, D reads G's point then c: the backward into G takes the point's part of
+    D's input gradient only, as cat's backward does, so the bits are autograd's."""
+    manual, autograd = _pair(preset, overrides)
+    path = getattr(manual.gradients, "path", manual.gradients)  # members: MemberChunks around it
+    assert path.condition_width == manual.task.condition_width > 0
+    _assert_same_run(manual, autograd)
+
+
+def test_hard_conditions_and_image_planes_keep_autograd(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("x,c\n" + "".join(f"{i / 10},{'ab'[i % 2]}\n" for i in range(40)))
+    config = resolve_config("table", overrides=[{"data": {"name": str(table), "condition": ["c"]},
+                                                 "train": {"r1": 0.0}}])
+    assert Trainer.from_config(config).gradients.name == "autograd"
+    from gankit.tasks import make_task
+
+    assert not ManualPath.takes_conditions(make_task("digits", {"condition": ["class"]}))  # planes
+    assert ManualPath.takes_conditions(make_task("digits"))  # no conditions: nothing to attach
+
+
+def test_a_subclass_of_our_discriminator_keeps_autograd():
+    """A discriminator with more than the stacked layers (an auxiliary classifier head, ACGAN)
+    computes what this backward does not know, however plain its layers look."""
+    from gankit.nets.layers import Discriminator
+
+    class WithHead(Discriminator):
+        pass
+
+    plain = Discriminator(1, 4, [8], "relu")
+    assert ManualMLP.supports(plain)
+    assert not ManualMLP.supports(WithHead(1, 4, [8], "relu"))

@@ -123,15 +123,12 @@ class Run:
         ``refine`` (``"drs"``, ``"mh"`` or a :class:`gankit.evaluation.refine.RefineSettings`) draws them
         with the discriminator's help; :meth:`refine` also returns the acceptance rate and cost.
         ``condition`` asks a conditional run for points that meet it, e.g. ``{"a": 2.0}``, or for
-        each point its own (a list of ``n`` such dicts); a number outside the training range is
-        refused unless ``extrapolate``.
+        each point its own (a list of ``n`` such dicts), refined or not; a number outside the
+        training range is refused unless ``extrapolate``.
         """
         if refine is None:
             return self.task.decode(self.evaluator.sample(n, seed, member, condition, extrapolate))
-        if condition is not None:
-            raise GankitError("refined sampling (--refine) does not take a condition yet; sample "
-                              "without --refine")
-        return self.sample_refined(n, refine, seed, member)[0]
+        return self.sample_refined(n, refine, seed, member, condition, extrapolate)[0]
 
     def sample_chunks(self, n: int, seed: int | None = None, member: int = 0,
                       condition: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
@@ -167,20 +164,26 @@ class Run:
         return path
 
     def sample_refined(self, n: int, refine: str | RefineSettings, seed: int | None = None,
-                       member: int = 0) -> tuple[Any, dict[str, float]]:
+                       member: int = 0, condition: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+                       extrapolate: bool = False) -> tuple[Any, dict[str, float]]:
         """Refined samples of one member in the user's form, and that member's acceptance rate
-        and passes per sample."""
+        and passes per sample; ``condition`` and ``extrapolate`` as in :meth:`sample`."""
         check_member(member, self.trainer.members)
-        refined = self.refine(n, refine, seed)
+        refined = self.refine(n, refine, seed, condition, extrapolate)
         samples = self.task.decode(self.task.data_part(refined.samples[member]).cpu().numpy())
         return samples, refined.member_metrics(member)
 
-    def refine(self, n: int, settings: str | RefineSettings = "drs", seed: int | None = None) -> Refined:
+    def refine(self, n: int, settings: str | RefineSettings = "drs", seed: int | None = None,
+               condition: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+               extrapolate: bool = False) -> Refined:
         """``n`` samples of every member drawn by DRS or MH-GAN (:mod:`gankit.evaluation.refine`), with
-        each member's acceptance rate and generator/discriminator passes per sample."""
+        each member's acceptance rate and generator/discriminator passes per sample. A conditional
+        run asked for ``condition`` (as in :meth:`sample`) refines with D judging each point with
+        the condition asked for; without one, with conditions drawn as the data have them."""
         from gankit.evaluation.refine import refine
 
-        return refine(self.trainer, n, settings, seed)
+        asked = None if condition is None else self.task.asked(condition, n, self.trainer.device, extrapolate)
+        return refine(self.trainer, n, settings, seed, asked)
 
     def evaluate(self, n: int | None = None, general: bool = False,
                  refine: str | RefineSettings | None = None, seed: int = 0) -> dict[str, Any]:

@@ -148,8 +148,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
         if args.n is not None and args.n != len(condition):
             raise GankitError(f"--conditions has {len(condition)} rows, one per sample, but --n is {args.n}")
         n = len(condition)
-    if condition is not None and settings is not None:
-        raise GankitError("--refine does not take --condition yet; sample without --refine")
     run = open_run(args.run_dir, args.device)  # a run folder or a file from gankit export
     if model_file:
         check_outputs(type(run.task))
@@ -161,14 +159,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
         from gankit.evaluation.refine import merge_costs
 
         costs: list[tuple[int, dict[str, float]]] = []
-        print(run.task.write_samples(_refined_chunks(run, n, settings, args.seed, args.member, costs), out))
+        pieces = _refined_chunks(run, n, settings, args.seed, args.member, costs, condition, args.extrapolate)
+        print(run.task.write_samples(pieces, out))
         _print_refinement(settings, merge_costs(costs, settings.method))
         return 0
     if settings is None:
         samples, cost = run.sample(n, args.seed, args.member, condition=condition,
                                    extrapolate=args.extrapolate), None
     else:
-        samples, cost = run.sample_refined(n, settings, args.seed, args.member)
+        samples, cost = run.sample_refined(n, settings, args.seed, args.member, condition=condition,
+                                           extrapolate=args.extrapolate)
     if out is not None:
         print(run.task.write_samples([samples], out))
     if grid is not None:
@@ -211,17 +211,22 @@ def _condition_rows(path: Path) -> list[dict[str, str]]:
 
 
 def _refined_chunks(run: Run, n: int, settings: RefineSettings, seed: int | None, member: int,
-                    costs: list[tuple[int, dict[str, float]]]) -> Iterator[Any]:
+                    costs: list[tuple[int, dict[str, float]]], condition: Any = None,
+                    extrapolate: bool = False) -> Iterator[Any]:
     """``n`` refined samples in the pieces :meth:`Run.sample_chunks` draws (at most the task's
     ``sample_chunk_rows``, each with its ``chunk_seed``: the first piece is ``Run.sample(k, seed,
     refine=...)``), so that a large sample holds one piece in memory; each piece's rows and cost
-    are appended to ``costs``."""
+    are appended to ``costs``. ``condition``: one request for every row, or one per row."""
     from gankit.api.run import chunk_seed
 
     rows = run.task.sample_chunk_rows or n
     for k, start in enumerate(range(0, n, rows)):
-        samples, cost = run.sample_refined(min(rows, n - start), settings, chunk_seed(seed, k), member)
-        costs.append((min(rows, n - start), cost))
+        size = min(rows, n - start)
+        whole = condition is None or isinstance(condition, dict)
+        part = condition if whole else condition[start:start + size]
+        samples, cost = run.sample_refined(size, settings, chunk_seed(seed, k), member, condition=part,
+                                           extrapolate=extrapolate)
+        costs.append((size, cost))
         yield samples
 
 

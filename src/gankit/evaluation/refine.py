@@ -28,6 +28,11 @@ data, which would skew the map). The MH-GAN paper calibrates because MH needs pr
 not rankings. Without calibration the samplers refuse a D trained with another objective (its
 output is a critic value, not a log ratio).
 
+A conditional run's D reads (x, c). Asked for c, every proposal carries it: the burn-in and the
+chains are that condition's (each distinct request refined apart; MH starts from the real points
+of nearest c). Calibration pits real points with their own c against generated ones with c drawn
+as the data have them (p_G(c) = p_data(c): the odds of (x, c) are those of x given c).
+
 A packed D (PacGAN, ``model.pack`` = m) judges m samples at once; a single sample is scored as
 m copies of itself side by side (as the discriminator figure draws D). D never saw such rows in
 training, so this is an approximation; calibration on held-out rows scored the same way
@@ -43,6 +48,7 @@ calibration), and :func:`merge_costs` adds up their costs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -236,7 +242,9 @@ def mh(propose: Propose, score: Score, start: torch.Tensor, rng: torch.Generator
 def fit_calibration(real_scores: np.ndarray, fake_scores: np.ndarray, method: str
                     ) -> Callable[[np.ndarray], np.ndarray]:
     """A monotone map from raw logits to calibrated log odds of "real", fitted on held-out real
-    and generated logits (1-D arrays of equal length)."""
+    and generated logits (1-D arrays of equal length); NaN odds for a D that is not finite."""
+    if not (np.isfinite(real_scores).all() and np.isfinite(fake_scores).all()):
+        return lambda values: np.full(np.shape(values), np.nan)  # a diverged member: nothing to fit
     s = np.concatenate([real_scores, fake_scores]).astype(np.float64)
     y = np.concatenate([np.ones(len(real_scores)), np.zeros(len(fake_scores))])
     if method == "logistic":
@@ -270,13 +278,11 @@ def discriminator_scores(trainer: Trainer, x: torch.Tensor) -> torch.Tensor:
     return trainer.discriminator(x)
 
 
-def _no_calibration(values: np.ndarray) -> np.ndarray:
-    """The map of a member whose D is not finite (diverged): nothing to calibrate, NaN odds."""
-    return np.full(np.shape(values), np.nan)
-
-
-def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int | None = None) -> Refined:
-    """``n`` refined samples of every member of ``trainer``, reproducible with ``seed``."""
+def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int | None = None,
+           condition: torch.Tensor | None = None) -> Refined:
+    """``n`` refined samples of every member of ``trainer``, reproducible with ``seed``;
+    ``condition`` (``[n, condition_width]``, e.g. from ``Task.asked``): what each point is asked
+    for, None: conditions drawn as the data have them."""
     if isinstance(settings, str):
         settings = RefineSettings(method=settings)
     loss = trainer.config.train.loss
@@ -284,24 +290,30 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
         raise GankitError(f"refinement reads D's logit as log p_data/p_G, which only the "
                           f"{' and '.join(RATIO_OBJECTIVES)} losses train it to estimate; this run "
                           f"used '{loss}': calibrate D first (--calibrate logistic or isotonic)")
-    device = trainer.device
+    device, task, members, generator = trainer.device, trainer.task, trainer.members, trainer.eval_generator
     rng = torch.Generator(device)
     rng.manual_seed(seed) if seed is not None else rng.seed()
-    members = trainer.members
-    generator = trainer.eval_generator
 
-    def propose(k: int) -> torch.Tensor:
+    def propose(k: int, c: torch.Tensor | None = None) -> torch.Tensor:
         # At least MIN_BATCH rows per pass: a generator with batch norm normalises by the
         # statistics of its batch, which a handful of rows would make noisy.
         rows = max(k, MIN_BATCH)
         z = trainer.streams.noise_of(rows, rng)  # a conditional task's conditions follow the noise
+        if c is not None:  # the one asked, in place of the drawn one (as Evaluator.sample_members)
+            z[:, z.shape[1] - c.shape[-1]:] = c
         return trainer.generate(z.expand(members, *z.shape), generator)[:, :k]
 
     def raw(x: torch.Tensor) -> torch.Tensor:
         return discriminator_scores(trainer, x)
 
-    def real(k: int) -> torch.Tensor:  # never training rows: see the module's docstring
-        points = trainer.task.condition_real(trainer.task.calibration_rows(k, rng).to(device), rng)
+    def real(k: int, c: torch.Tensor | None = None) -> torch.Tensor:  # never training rows: see above
+        rows = k if c is None else max(k, settings.calibration_samples)
+        points = task.condition_real(task.calibration_rows(rows, rng).to(device), rng)
+        if c is not None:  # MH's starts asked for c: the points attaching c changes least, in turn
+            asked = task.attach_conditions(task.data_part(points), c.expand(rows, -1))
+            gap = (asked - points).abs().flatten(1).sum(1)
+            near = (gap <= gap.min()).nonzero().flatten()
+            points = points[near[torch.arange(k, device=near.device) % len(near)]]
         return points.expand(members, *points.shape)
 
     with Evaluator(trainer).evaluating():
@@ -311,9 +323,7 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
             m = settings.calibration_samples
             real_s = raw(real(m)).cpu().numpy()
             fake_s = raw(propose(m)).cpu().numpy()
-            maps = [fit_calibration(real_s[i], fake_s[i], settings.calibrate)
-                    if np.isfinite(real_s[i]).all() and np.isfinite(fake_s[i]).all() else _no_calibration
-                    for i in range(members)]
+            maps = [fit_calibration(real_s[i], fake_s[i], settings.calibrate) for i in range(members)]
 
             def score(x: torch.Tensor) -> torch.Tensor:
                 s = raw(x).cpu().numpy()
@@ -321,9 +331,34 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
                 return torch.as_tensor(calibrated, dtype=torch.float32, device=device)
 
             extra_g, extra_d = m / n, 2 * m / n
-        if settings.method == "drs":
-            return drs(propose, score, n, rng, settings, extra_g, extra_d)
-        return mh(propose, score, real(n), rng, settings, extra_g, extra_d)
+
+        def sample(k: int, c: torch.Tensor | None, extra: tuple[float, float]) -> Refined:
+            asked = functools.partial(propose, c=c)
+            if settings.method == "drs":
+                return drs(asked, score, k, rng, settings, *extra)
+            return mh(asked, score, real(k, c), rng, settings, *extra)
+
+        if condition is None:
+            return sample(n, None, (extra_g, extra_d))
+        wanted, which = torch.unique(condition.to(device), dim=0, return_inverse=True)
+        parts = [(which == j).nonzero().flatten() for j in range(len(wanted))]
+        return _gathered([(index, sample(len(index), c, (0.0, 0.0))) for index, c in zip(parts, wanted)],
+                         n, settings, extra_g, extra_d)
+
+
+def _gathered(parts: list[tuple[torch.Tensor, Refined]], n: int, settings: RefineSettings,
+              extra_g: float, extra_d: float) -> Refined:
+    """Points refined apart, one request each (``index``: their places among the ``n``), put back,
+    with each member's cost over them all (:func:`merge_costs`) plus the calibration's."""
+    first = parts[0][1].samples
+    samples = first.new_empty((first.shape[0], n, *first.shape[2:]))
+    for index, part in parts:
+        samples[:, index] = part.samples
+    costs = [merge_costs([(len(index), part.member_metrics(i)) for index, part in parts], settings.method)
+             for i in range(first.shape[0])]
+    return Refined(samples, [c["acceptance_rate"] for c in costs],
+                   [c["g_passes_per_sample"] + extra_g for c in costs],
+                   [c["d_passes_per_sample"] + extra_d for c in costs], settings)
 
 
 def refinement_metrics(refined: Refined) -> list[dict[str, Any]]:

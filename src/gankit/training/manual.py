@@ -1,14 +1,17 @@
 """The stacked MLP's backward pass written out by hand: a faster step, the same numbers.
 
 For the plain MLP (no spectral norm, no penalty that needs a gradient of a gradient, no output
-head, no mixed precision) autograd's bookkeeping costs more than the arithmetic: each of a step's
-few dozen small kernels goes through a graph node. Here the forward pass keeps what the backward
-needs and the backward calls the very kernels autograd's formulas call (``derivatives.yaml``:
-``baddbmm``, ``threshold_backward``, ``elu_backward``, ...) in the same order, so the gradients
-are bit for bit those of :func:`gankit.training.optim.flat_grad` (``tests/unit/test_manual.py``). The
-gradient of the loss with respect to the logits comes from the formulas of
-:mod:`gankit.training.logit_grads` (again autograd's bits), else from autograd on the logits
-alone. ``benchmarks/seed_speed.py`` times this path against autograd's.
+head, no mixed precision; conditions only concatenated after a flat point, see
+:meth:`ManualPath.takes_conditions`) autograd's bookkeeping costs more than the arithmetic: each
+of a step's few dozen small kernels goes through a graph node. Here the forward pass keeps what
+the backward needs and the backward calls the very kernels autograd's formulas call
+(``derivatives.yaml``: ``baddbmm``, ``threshold_backward``, ``elu_backward``, ...) in the same
+order, so the gradients are bit for bit those of :func:`gankit.training.optim.flat_grad`
+(``tests/unit/test_manual.py``; with conditions too: G's gradient takes the point's part of D's
+input gradient, the very view ``cat``'s backward passes on). The gradient of the loss with
+respect to the logits comes from the formulas of :mod:`gankit.training.logit_grads` (again
+autograd's bits), else from autograd on the logits alone. ``benchmarks/seed_speed.py`` times
+this path against autograd's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from torch import nn
 from gankit.nets.layers import MLP, Discriminator, Generator, StackedLinear
 from gankit.nets.spec import pack_rows
 from gankit.objectives import Objective
+from gankit.tasks import Task
+from gankit.tasks.conditions import Conditions
 from gankit.training.logit_grads import LOGIT_GRADIENTS
 from gankit.training.steps import DStep, GStep
 
@@ -85,7 +90,9 @@ class ManualMLP:
 
     @staticmethod
     def supports(network: nn.Module) -> bool:
-        if not isinstance(network, (Generator, Discriminator)):
+        # By exact type: a subclass (an auxiliary classifier head, ...) computes more than this
+        # backward knows, however plain its layers look.
+        if type(network) not in (Generator, Discriminator):
             return False
         modules = list(network)
         for i, module in enumerate(modules):
@@ -157,16 +164,31 @@ class ManualPath:
     name = "hand-written"
 
     def __init__(self, generator: Generator, discriminator: Discriminator, objective: Objective,
-                 pack: int) -> None:
+                 pack: int, condition_width: int = 0) -> None:
         self.g, self.d = ManualMLP(generator), ManualMLP(discriminator)
         self.shape = generator.shape
         self.objective = objective
         self.pack = pack
+        # a conditional task's c: the last values of G's input, and of D's after G's point
+        self.condition_width = condition_width
+        if condition_width and len(self.shape) != 1:
+            raise ValueError("conditions on the hand-written path follow a flat point")
         self.d_grad, self.g_grad = LOGIT_GRADIENTS.get(objective.name, (None, None))
 
     @staticmethod
     def supports(generator: nn.Module, discriminator: nn.Module) -> bool:
         return ManualMLP.supports(generator) and ManualMLP.supports(discriminator)
+
+    @staticmethod
+    def takes_conditions(task: Task) -> bool:
+        """Whether what D reads of a generated point is G's output followed by the conditions at
+        the end of G's input, and nothing else: an unconditional task, or one that attaches its
+        conditions as :class:`~gankit.tasks.conditions.Conditions` does after a flat point (the
+        curves' a, the mixtures' mode). Not hard conditions (a table's, which change the point)
+        nor planes after an image's channels: those keep autograd."""
+        if not task.condition_width:
+            return True
+        return type(task).attach_conditions is Conditions.attach_conditions and len(task.shape) == 1
 
     @torch.no_grad()
     def d_step(self, real: torch.Tensor, fake: torch.Tensor, members: slice | None = None,
@@ -193,7 +215,10 @@ class ManualPath:
         when the objective's G loss needs D's real logits. ``members``/``flat`` as in d_step."""
         objective = self.objective
         out, g_saved = self.g.forward(z, members)
-        fake = pack_rows(out.reshape(*out.shape[:2], *self.shape), self.pack)
+        point, width = out.reshape(*out.shape[:2], *self.shape), self.condition_width
+        if width:  # Conditions.attach_conditions: G's point followed by the c at the end of z
+            point = torch.cat([point, z[..., z.shape[-1] - width:]], dim=-1)
+        fake = pack_rows(point, self.pack)
         d_out, d_saved = self.d.forward(fake.flatten(2), members)
         logits = d_out.squeeze(-1)
         real_logits = (self.d.forward(real.flatten(2), members)[0].squeeze(-1) if objective.g_needs_real
@@ -205,7 +230,10 @@ class ManualPath:
             grad = _logit_grad(lambda x: objective.g_loss(x, real_logits), logits)
         _, grad_fake = self.d.backward(grad.unsqueeze(-1), d_saved, weights=False, inputs=True,
                                        members=members)
-        flat, _ = self.g.backward(grad_fake.reshape(out.shape), g_saved, members=members, flat=flat)  # type: ignore[union-attr]
+        grad_point = grad_fake.reshape(point.shape)  # type: ignore[union-attr]
+        if width:  # c is data, not G's: G gets the point's part, the view cat's backward takes
+            grad_point = grad_point[..., :point.shape[-1] - width]
+        flat, _ = self.g.backward(grad_point.reshape(out.shape), g_saved, members=members, flat=flat)
         return GStep(loss, flat)  # type: ignore[arg-type]
 
 

@@ -101,13 +101,14 @@ class Trainer:
 
     @compile_when_asked  # train.compile: the chosen path's phases through torch.compile
     def _gradient_path(self) -> GradientPath:
-        # The hand-written backward knows plain G -> D; a head or conditions in between take autograd.
+        # The hand-written backward knows G -> D, with c concatenated after G's point at most; a
+        # head, a term in G's loss or conditions attached otherwise (hard ones, planes) take autograd.
         task = type(self.task)
         has_head = (task.output_head is not Task.output_head or task.generator_term is not Task.generator_term
-                    or bool(self.task.condition_width))
+                    or not ManualPath.takes_conditions(self.task))
         if hand_written_applies(self.config, self.regularisers, has_head, self.generator, self.discriminator):
             manual = ManualPath(self.generator, self.discriminator, self.objective,  # type: ignore[arg-type]
-                                self.config.model.pack)
+                                self.config.model.pack, self.task.condition_width)
             if self.members == 1:
                 return manual
             # a population a few members at a time where a probe finds that faster (same bits)

@@ -45,7 +45,7 @@ def test_parse_options_fills_defaults_and_refuses_unknown_keys_with_a_did_you_me
 @pytest.mark.parametrize(("options", "message"), [
     ({"width": 0}, "width must be a positive whole number, got 0"),
     ({"width": "8"}, "width must be a positive whole number, got '8'"),
-    ({"g_norm": "batch"}, "g_norm must be 'layer' or 'none', got 'batch'"),
+    ({"g_norm": "batch"}, "g_norm must be 'layer', 'none' or 'conditional', got 'batch'"),
     ({"d_norm": None}, "d_norm must be 'layer' or 'none', got None"),
 ])
 def test_parse_options_refuses_bad_values_naming_the_architecture(options, message):

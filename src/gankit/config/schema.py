@@ -40,6 +40,9 @@ class ModelConfig:
     activation: str = "relu"
     spectral_norm: bool = False  # spectral normalisation of D's layers (Miyato et al. 2018)
     pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018)
+    # ACGAN (Odena et al. 2017): > 0 gives D a head that names a class condition's class (D no
+    # longer reads it) and adds this weight times its cross-entropy to D's and G's losses; 0 = off.
+    acgan: float = 0.0
 
 
 @dataclass
@@ -173,7 +176,7 @@ def check_values(config: Config) -> None:
     for key, value in {"train.r1": config.train.r1, "train.r2": config.train.r2,
                        "log.eval_samples": config.log.eval_samples,
                        "log.interim_eval_samples": config.log.interim_eval_samples,
-                       "train.gp_weight": config.train.gp_weight,
+                       "train.gp_weight": config.train.gp_weight, "model.acgan": config.model.acgan,
                        "train.max_seconds": config.train.max_seconds}.items():
         if not value >= 0:
             raise GankitError(f"{key} must be 0 (off) or more, got {value}")

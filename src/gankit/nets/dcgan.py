@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 class DCGANOptions:
     """``width``: channels of the full-resolution layer (doubled at each halving of the size);
     ``g_norm`` / ``d_norm``: "layer" (GroupNorm with one group: per-sample statistics over
-    channels and pixels) or "none". BatchNorm is not offered: its running statistics are
-    updated in place, which the vmap population path cannot do, and its batch statistics would
-    couple the rows a gradient penalty differentiates."""
+    channels and pixels) or "none"; ``g_norm`` also "conditional" (a conditioned run: the
+    GroupNorm's scale and shift come from the class, :class:`ConditionalNorm`). BatchNorm is not
+    offered: its running statistics are updated in place, which the vmap population path cannot
+    do, and its batch statistics would couple the rows a gradient penalty differentiates."""
 
     width: int = 32
     g_norm: str = "layer"
@@ -36,9 +37,10 @@ class DCGANOptions:
     def __post_init__(self) -> None:
         if not (isinstance(self.width, int) and self.width > 0):
             raise ValueError(f"width must be a positive whole number, got {self.width!r}")
-        for key in ("g_norm", "d_norm"):
-            if getattr(self, key) not in ("layer", "none"):
-                raise ValueError(f"{key} must be 'layer' or 'none', got {getattr(self, key)!r}")
+        if self.g_norm not in ("layer", "none", "conditional"):
+            raise ValueError(f"g_norm must be 'layer', 'none' or 'conditional', got {self.g_norm!r}")
+        if self.d_norm not in ("layer", "none"):
+            raise ValueError(f"d_norm must be 'layer' or 'none', got {self.d_norm!r}")
 
 
 def _dcgan_levels(shape: tuple[int, ...]) -> int:
@@ -65,6 +67,13 @@ def build_dcgan(model: ModelConfig, shape: tuple[int, ...], role: Role, options:
                           "'dcgan' has none (its power iteration would update buffers under vmap)")
     levels = _dcgan_levels(shape)
     channels = [options.width * 2**i for i in range(levels + 1)]  # at size 4 * 2^(levels - i)
+    if role == "generator" and options.g_norm == "conditional":
+        if not options.conditions:
+            raise GankitError('model.options.g_norm = "conditional" takes its scale and shift from the '
+                              'condition, and this run has none: set data.condition (e.g. ["class"]) or '
+                              'g_norm = "layer"')
+        return ConditionalNormGenerator(model.noise_dim - options.conditions, options.conditions,
+                                        channels, shape[0])
     if role == "generator":
         top = channels[-1]
         layers: list[nn.Module] = [nn.Linear(model.noise_dim, top * 16), nn.Unflatten(1, (top, 4, 4)),
@@ -100,6 +109,45 @@ class ProjectionDiscriminator(nn.Module):
         h = self.body(x[:, :self.channels])
         y = x[:, self.channels:, 0, 0]
         return self.head(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)
+
+
+class ConditionalNorm(nn.Module):
+    """GroupNorm with one group and no affine parameters of its own, scaled by ``1 + W_s c`` and
+    shifted by ``W_b c`` for the condition ``c``: conditional batch norm (de Vries et al. 2017;
+    with a projection D in Miyato & Koyama 2018) on per-sample statistics. For a one-hot class
+    the columns of ``W_s`` and ``W_b`` are each class's own scale and shift."""
+
+    def __init__(self, channels: int, conditions: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(1, channels, affine=False)
+        self.scale = nn.Linear(conditions, channels, bias=False)
+        self.shift = nn.Linear(conditions, channels, bias=False)
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return self.norm(h) * (1 + self.scale(c))[:, :, None, None] + self.shift(c)[:, :, None, None]
+
+
+class ConditionalNormGenerator(nn.Module):
+    """The dcgan G with ``g_norm = "conditional"``: it reads ``z`` followed by ``c``, as every
+    conditioned G does, and splits them: ``z`` goes through the layers, ``c`` sets every
+    normalisation's scale and shift (the class enters there only)."""
+
+    def __init__(self, noise: int, conditions: int, channels: list[int], out_channels: int) -> None:
+        super().__init__()
+        self.noise = noise
+        top = channels[-1]
+        self.stem = nn.Linear(noise, top * 16)
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1)
+                                 for c_in, c_out in zip(channels[::-1][:-1], channels[::-1][1:]))
+        self.norms = nn.ModuleList(ConditionalNorm(c, conditions) for c in channels[::-1])
+        self.out = nn.Conv2d(channels[0], out_channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z, c = x[:, :self.noise], x[:, self.noise:]
+        h = torch.relu(self.norms[0](self.stem(z).unflatten(1, (-1, 4, 4)), c))
+        for up, norm in zip(self.ups, self.norms[1:]):
+            h = torch.relu(norm(up(h), c))
+        return self.out(h)
 
 
 ARCHITECTURES.register("dcgan")(Architecture(

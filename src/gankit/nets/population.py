@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state
 
 from gankit.core.errors import GankitError
+from gankit.nets.acgan import ClassifierDiscriminator, WithClassHead, check_acgan
 from gankit.nets.layers import StackedLinear, seeded
 from gankit.nets.spec import ARCHITECTURES, PATHS, Architecture, Role, packed_shape
 
@@ -61,7 +63,9 @@ class VmapPopulation(nn.Module):
             return functional_call(skeleton, (p, b), (xi,))
 
         out = torch.vmap(one)(params, buffers, x)
-        return out.reshape(out.shape[:2]) if self.role == "discriminator" else out
+        # one logit per row -> [members, rows]; a D with a class head keeps its [.., 1 + classes]
+        one_logit = self.role == "discriminator" and math.prod(out.shape[2:]) == 1
+        return out.reshape(out.shape[:2]) if one_logit else out
 
     @property
     def mixes_rows(self) -> bool:
@@ -98,7 +102,8 @@ def choose_path(model: ModelConfig, architecture: Architecture) -> str:
 
 
 def build_networks(model: ModelConfig, shape: tuple[int, ...], seeds: Sequence[int],
-                   pad_lone_member: bool = False, condition_width: int = 0) -> tuple[nn.Module, nn.Module]:
+                   pad_lone_member: bool = False, condition_width: int = 0,
+                   condition_is_class: bool = False) -> tuple[nn.Module, nn.Module]:
     """A generator and a discriminator population, member i initialised with ``seeds[i]``.
 
     ``pad_lone_member``: a torchrun rank that holds one member of a population computes it as
@@ -107,23 +112,35 @@ def build_networks(model: ModelConfig, shape: tuple[int, ...], seeds: Sequence[i
     that G reads after its noise and D after each data point (a row's values, or an image's
     channels, as constant planes): a conditional GAN by concatenation (Mirza & Osindero 2014).
     An architecture whose options have a ``conditions`` field is told the width there (the
-    ``dcgan`` projection discriminator reads the planes back as a class)."""
+    ``dcgan`` projection discriminator reads the planes back as a class; its conditional
+    normalisation in G takes scale and shift from it). With ``model.acgan > 0`` (and
+    ``condition_is_class``: ``c`` is the one-hot of a class) D is an ACGAN discriminator
+    (:mod:`gankit.nets.acgan`): it judges the point alone and a class head names its class."""
     architecture = ARCHITECTURES.get(model.arch)
     options = architecture.parse_options(model.options, model.arch)
+    acgan = model.acgan > 0
+    if acgan:
+        check_acgan(condition_width, condition_is_class, model.pack, model.options)
+    options_d = options
     if condition_width:  # c joins D's first axis: after a row's values, or planes after the channels
         shape_d = (shape[0] + condition_width, *shape[1:])
         model_g = dataclasses.replace(model, noise_dim=model.noise_dim + condition_width)
         if any(f.name == "conditions" for f in dataclasses.fields(options)):
             options = dataclasses.replace(options, conditions=condition_width)
+        if not acgan:
+            options_d = options
     else:
         shape_d, model_g = shape, model
-    d_shape = packed_shape(shape_d, model.pack)
+    # ACGAN's D reads the point alone: the class after it is its head's target
+    d_shape = packed_shape(shape if acgan else shape_d, model.pack)
     generator: nn.Module
     discriminator: nn.Module
     if choose_path(model, architecture) == "stacked":
         assert architecture.stacked is not None
         generator = architecture.stacked(model_g, shape, "generator", len(seeds), options)
-        discriminator = architecture.stacked(model, d_shape, "discriminator", len(seeds), options)
+        discriminator = architecture.stacked(model, d_shape, "discriminator", len(seeds), options_d)
+        if acgan:
+            discriminator = WithClassHead(discriminator, condition_width, model.arch)
         for i, seed in enumerate(seeds):
             with seeded(seed):
                 generator.reset_member(i)  # type: ignore[operator]
@@ -133,8 +150,11 @@ def build_networks(model: ModelConfig, shape: tuple[int, ...], seeds: Sequence[i
         for seed in seeds:
             with seeded(seed):
                 gs.append(architecture.build(model_g, shape, "generator", options))
-                ds.append(architecture.build(model, d_shape, "discriminator", options))
+                d = architecture.build(model, d_shape, "discriminator", options_d)
+                ds.append(WithClassHead(d, condition_width, model.arch) if acgan else d)
         generator, discriminator = VmapPopulation(gs, "generator"), VmapPopulation(ds, "discriminator")
+    if acgan:
+        discriminator = ClassifierDiscriminator(discriminator, shape[0], condition_width, model.acgan)
     discriminator.pack = model.pack  # read by figures that feed D packed rows
     if pad_lone_member:
         for layer in (m for net in (generator, discriminator) for m in net.modules()):

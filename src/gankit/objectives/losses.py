@@ -118,6 +118,14 @@ for _objective in (
     OBJECTIVES.register(_objective.name)(_objective)
 
 
+def class_cross_entropy(class_logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """ACGAN's class loss (Odena et al. 2017): each row's cross-entropy ``-log softmax(l)[k]`` of
+    its class ``k`` (``classes``: one-hot, ``[members, rows, K]``), ``[members, rows]``."""
+    members, rows, k = class_logits.shape
+    target = classes.argmax(-1).reshape(-1)
+    return F.cross_entropy(class_logits.reshape(-1, k), target, reduction="none").reshape(members, rows)
+
+
 def input_gradient_norms(outputs: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """Per-sample ||d outputs / d inputs||, ``[members, batch]``, differentiable (for penalties).
 

@@ -50,6 +50,9 @@ class Conditions:
 
     # What a user may ask for (data.condition names them; Run.sample(condition=...) asks).
     condition_names: tuple[str, ...] = ()
+    # Whether the condition vector is the one-hot of one class (what ACGAN's class head names):
+    # the mixtures' mode and an image's class; not the curves' a, nor a table's columns.
+    condition_is_class: bool = False
 
     def condition_vector(self, values: dict[str, Any], n: int, device: Any = "cpu",
                          extrapolate: bool = False) -> torch.Tensor:

@@ -64,6 +64,7 @@ class ClassConditioned:
     condition: tuple[str, ...]
     labels: np.ndarray | None
     class_names: tuple[str, ...] = ()
+    condition_is_class = True
     _classifier_path: Path | None = None  # where the reference classifier is cached (a run folder)
     images: np.ndarray
     train_index: np.ndarray

@@ -54,6 +54,7 @@ class Mixture2D(Task):
     min_hq_fraction: float
     condition: tuple[str, ...]  # ("mode",): G draws a point of the mode it is asked for
     condition_names = ("mode",)
+    condition_is_class = True
     eval_samples = EVAL_SAMPLES
     figure_points = 500  # a snapshot needs enough points to show which modes are covered
 

@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from gankit.config.schema import Config
+from gankit.nets.acgan import ClassifierDiscriminator
 from gankit.nets.spec import pack_rows
-from gankit.objectives import DiscriminatorBatch, Objective, Regulariser
+from gankit.objectives import DiscriminatorBatch, Objective, Regulariser, class_cross_entropy
 from gankit.training.manual import ManualPath
 from gankit.training.optim import flat_grad
 from gankit.training.steps import DStep, GStep
@@ -64,6 +65,15 @@ class AutogradPath:
         self.objective, self.regularisers, self.pack = objective, regularisers, pack
         self.mixed_precision, self.noise_rngs, self.team = mixed_precision, noise_rngs, team
         self.g_params, self.d_params = g_params, d_params
+        # ACGAN: a D with a class head brings its class loss into both losses (model.acgan)
+        self.classifier = discriminator if isinstance(discriminator, ClassifierDiscriminator) else None
+
+    def judge(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's logits (float32) on ``x`` and, for an ACGAN D, each row's class loss ``[members, rows]``."""
+        if self.classifier is None:
+            return self.discriminator(x).float(), None
+        logits, class_logits, classes = self.classifier.classify(x)
+        return logits.float(), class_cross_entropy(class_logits.float(), classes)
 
     def d_step(self, real: torch.Tensor, fake: torch.Tensor) -> DStep:
         with self.mixed_precision():
@@ -80,11 +90,15 @@ class AutogradPath:
             fake.requires_grad_(True)
         # One pass over real and fake together: D has no batch statistics, so this equals
         # two passes and halves the number of small matrix products.
-        logits = self.discriminator(torch.cat([real, fake], dim=1)).float()  # losses in float32
+        logits, class_loss = self.judge(torch.cat([real, fake], dim=1))  # losses in float32
         rows = real.shape[1]
         real_logits, fake_logits = logits[:, :rows], logits[:, rows:]
         loss = self.objective.d_loss(real_logits, fake_logits)
         values: dict[str, torch.Tensor] = {}
+        if self.classifier is not None and class_loss is not None:  # real rows' own class, fakes' asked
+            values["acgan_real"] = class_loss[:, :rows].mean(-1)
+            values["acgan_fake"] = class_loss[:, rows:].mean(-1)
+            loss = loss + self.classifier.weight * (values["acgan_real"] + values["acgan_fake"])
         batch = DiscriminatorBatch(self.discriminator, real, fake, real_logits, fake_logits, self.noise_rngs,
                                    self.team.share, self.team.data_ranks)
         for term, weight in self.regularisers:
@@ -98,7 +112,10 @@ class AutogradPath:
             fake = pack_rows(self.generate(z), self.pack)
             needs_real = self.objective.g_needs_real
             real_for_g = self.discriminator(real.detach()).float() if needs_real else None
-            loss = self.objective.g_loss(self.discriminator(fake).float(), real_for_g)
+            fake_logits, class_loss = self.judge(fake)
+            loss = self.objective.g_loss(fake_logits, real_for_g)
+            if self.classifier is not None and class_loss is not None:  # G is held to the class asked
+                loss = loss + self.classifier.weight * class_loss.mean(-1)
         if self.generator_term is not None:
             members, width = fake.shape[0], fake.shape[-1] // self.pack
             term = self.generator_term(fake.reshape(members, -1, width), real.reshape(members, -1, width))

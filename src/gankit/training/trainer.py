@@ -51,6 +51,12 @@ def active_regularisers(config: Config) -> list[tuple[Regulariser, float]]:
     return [(term, float(getattr(config.train, term.weight_key))) for term in terms]
 
 
+def condition_is_class(task: Task) -> bool:
+    """Whether a task is conditioned on one class (``Task.condition_is_class``: the ring's and
+    grid's mode, an image's class), which ACGAN's class head names."""
+    return task.condition_is_class and task.condition_width > 0
+
+
 class Trainer:
     """A population of GANs, their optimizers and random streams, stepped by Algorithm 1.
 
@@ -96,7 +102,8 @@ class Trainer:
         seeds = [config.seed + i for i in range(config.seeds)]
         pad = team is not None and team.pads_lone_member
         generator, discriminator = build_networks(config.model, task.shape, seeds, pad_lone_member=pad,
-                                                  condition_width=task.condition_width)
+                                                  condition_width=task.condition_width,
+                                                  condition_is_class=condition_is_class(task))
         return cls(config, task, generator, discriminator, team)
 
     @compile_when_asked  # train.compile: the chosen path's phases through torch.compile

@@ -20,46 +20,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from class_scores import class_scores, print_classes, timed_train
+
 
 def train(out: Path, seed: int, extra: list[str]) -> float:
-    command = [sys.executable, "-m", "gankit", "train", "--data", "digits", "--condition-on", "class",
-               "--seed", str(seed), "--out", str(out), "--overwrite", "--no-figures", *extra]
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return timed_train(["--data", "digits", "--condition-on", "class", "--seed", str(seed), "--out", str(out),
+                        "--overwrite", "--no-figures", *extra])
 
 
 def score(run_dir: Path, per_class: int) -> dict[str, object]:
     import gankit
-    from gankit.tasks.image_metrics import _encode, frechet_distance
 
     run = gankit.Run.load(run_dir)
-    task = run.task
-    classifier = task.scorer().space
-    held = np.arange(len(task.train_index), len(task.images))
-    labels_held = task.labels[held]
-    predicted_held = classifier.probabilities(_encode(task.images[held])).argmax(axis=1)
-    ceiling = float(np.mean(predicted_held == labels_held))
-    rows = []
-    for k in range(10):
-        images = run.sample(per_class, seed=k, condition={"class": k})[:, None]
-        x = _encode(images)
-        accuracy = float(np.mean(classifier.probabilities(x).argmax(axis=1) == k))
-        held_k = task.images[held[labels_held == k]]
-        train_k = task.images[task.train_index[task.labels[task.train_index] == k]]
-        real_k = classifier.features(_encode(held_k))
-        fd = frechet_distance(real_k, classifier.features(x))
-        floor = frechet_distance(real_k, classifier.features(_encode(train_k)))
-        ceiling_k = float(np.mean(predicted_held[labels_held == k] == k))
-        rows.append({"class": k, "accuracy": accuracy, "ceiling": ceiling_k, "fd": fd, "fd_floor": floor})
+    ceiling, rows = class_scores(run.task, run.task.scorer().space,
+                                 lambda k: run.sample(per_class, seed=k, condition={"class": k})[:, None],
+                                 range(10))
     return {"ceiling": ceiling, "accuracy": float(np.mean([r["accuracy"] for r in rows])), "classes": rows}
 
 
@@ -96,11 +76,7 @@ def main() -> None:
         close = sum(r["accuracy"] >= r["ceiling"] - 0.05 for r in result["classes"])
         print(f"seed {seed}: {seconds:.0f} s; conditional accuracy {result['accuracy']:.3f}, reference "
               f"classifier {result['ceiling']:.3f} on held-out images; classes within 0.05: {close}/10")
-        print("   class    " + " ".join(f"{r['class']:6d}" for r in result["classes"]))
-        print("   accuracy " + " ".join(f"{r['accuracy']:6.3f}" for r in result["classes"]))
-        print("   ceiling  " + " ".join(f"{r['ceiling']:6.3f}" for r in result["classes"]))
-        print("   fd       " + " ".join(f"{r['fd']:6.2f}" for r in result["classes"]))
-        print("   fd floor " + " ".join(f"{r['fd_floor']:6.2f}" for r in result["classes"]))
+        print_classes(result["classes"])
     figure(out / f"seed{results[0]['seed']}", out / "digits_by_class.png")
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"figure: {out / 'digits_by_class.png'}; numbers: {out / 'results.json'}")

@@ -28,13 +28,12 @@ from __future__ import annotations
 import argparse
 import colorsys
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from class_scores import class_scores, print_classes, timed_train
 
 NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -62,37 +61,19 @@ def make_folder(folder: Path, seed: int = 0) -> int:
 
 
 def train(folder: Path, out: Path, seed: int, extra: list[str]) -> float:
-    command = [sys.executable, "-m", "gankit", "train", "--data", f"{folder}/", "--condition-on", "class",
-               "--set", "data.size=16", "--seed", str(seed), "--out", str(out), "--overwrite", "--no-figures",
-               *extra]
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return timed_train(["--data", f"{folder}/", "--condition-on", "class", "--set", "data.size=16", "--seed",
+                        str(seed), "--out", str(out), "--overwrite", "--no-figures", *extra])
 
 
 def score(run_dir: Path, per_class: int) -> dict[str, object]:
     import gankit
-    from gankit.tasks.image_metrics import _encode, frechet_distance
 
     run = gankit.Run.load(run_dir)
     task = run.task
-    classifier = task.reference_classifier()
-    held = np.arange(len(task.train_index), len(task.images))
-    labels_held = task.labels[held]
-    ceiling = classifier.held_out_accuracy(task.images[held], labels_held)
-    predicted_held = classifier.probabilities(_encode(task.images[held])).argmax(axis=1)
-    rows = []
-    for k, name in enumerate(task.class_names):
-        images = run.sample(per_class, seed=k, condition={"class": name})  # [n, H, W, 3]
-        x = _encode(np.moveaxis(images, -1, 1))
-        accuracy = float(np.mean(classifier.probabilities(x).argmax(axis=1) == k))
-        held_k = task.images[held[labels_held == k]]
-        train_k = task.images[task.train_index[task.labels[task.train_index] == k]]
-        real_k = classifier.features(_encode(held_k))
-        fd = frechet_distance(real_k, classifier.features(x))
-        floor = frechet_distance(real_k, classifier.features(_encode(train_k)))
-        ceiling_k = float(np.mean(predicted_held[labels_held == k] == k))
-        rows.append({"class": name, "accuracy": accuracy, "ceiling": ceiling_k, "fd": fd, "fd_floor": floor})
+    names = task.class_names
+    ceiling, rows = class_scores(
+        task, task.reference_classifier(),
+        lambda k: np.moveaxis(run.sample(per_class, seed=k, condition={"class": names[k]}), -1, 1), names)
     summary = json.loads((run_dir / "summary.json").read_text())
     return {"ceiling": ceiling, "accuracy": float(np.mean([r["accuracy"] for r in rows])),
             "run_conditional_accuracy": summary.get("conditional_accuracy"), "classes": rows}
@@ -132,11 +113,7 @@ def main() -> None:
               f"{result['ceiling']:.3f} on held-out images; classes within 0.05 of their ceiling: "
               f"{reached}/{len(rows)}; fd within 2x its floor: "
               f"{sum(r['fd'] <= 2 * r['fd_floor'] for r in rows)}/{len(rows)}")
-        print("   class    " + " ".join(f"{r['class']:>6.6s}" for r in rows))
-        print("   accuracy " + " ".join(f"{r['accuracy']:6.3f}" for r in rows))
-        print("   ceiling  " + " ".join(f"{r['ceiling']:6.3f}" for r in rows))
-        print("   fd       " + " ".join(f"{r['fd']:6.2f}" for r in rows))
-        print("   fd floor " + " ".join(f"{r['fd_floor']:6.2f}" for r in rows))
+        print_classes(rows)
     figure(out / f"seed{results[0]['seed']}", out / "folder_by_class.png")
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"figure: {out / 'folder_by_class.png'}; numbers: {out / 'results.json'}")

@@ -40,3 +40,17 @@ class HtmlPage(HTMLParser):
     def handle_data(self, data):
         if self._cell is not None:
             self._cell += data
+
+
+def assert_second_member_is_single_run(population, single, steps: int) -> None:
+    """Steps a 2-member population (seeds s, s + 1) and a single run of seed s + 1 together;
+    then member 1's weights must be the single run's (up to the population paths' rounding)."""
+    import torch
+
+    for _ in range(steps):
+        population.step()
+        single.step()
+    pairs = ((population.generator, single.generator), (population.discriminator, single.discriminator))
+    for ours, ref in pairs:
+        for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
+            torch.testing.assert_close(p[1], q[0], rtol=1e-5, atol=1e-6)

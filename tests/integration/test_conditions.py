@@ -15,6 +15,7 @@ from gankit.core.errors import GankitError
 from gankit.evaluation import Evaluator
 from gankit.tasks import make_task
 from gankit.training.trainer import Trainer
+from helpers import assert_second_member_is_single_run
 
 CONDITIONED = {"data": {"condition": ["a"]}}
 
@@ -62,13 +63,7 @@ def test_members_equal_single_runs_with_conditions():
     overrides = [CONDITIONED, {"seeds": 2, "seed": 3}, {"log": {"eval_samples": 512}}]
     population = Trainer.from_config(resolve_config("default", overrides=overrides))
     single = Trainer.from_config(resolve_config("default", overrides=[CONDITIONED, {"seed": 4}]))
-    for _ in range(15):
-        population.step()
-        single.step()
-    pairs = ((population.generator, single.generator), (population.discriminator, single.discriminator))
-    for ours, ref in pairs:
-        for p, q in zip(ours.parameters(), ref.parameters()):
-            torch.testing.assert_close(p[1], q[0], rtol=1e-5, atol=1e-6)
+    assert_second_member_is_single_run(population, single, 15)
 
 
 def test_a_conditional_run_resumes_bit_exact(tmp_path):

@@ -23,6 +23,7 @@ from gankit.objectives import class_cross_entropy
 from gankit.tasks import make_task
 from gankit.training.manual import ManualPath
 from gankit.training.trainer import Trainer
+from helpers import assert_second_member_is_single_run
 
 RING = {"data": {"condition": ["mode"]}, "model": {"acgan": 0.5}}
 DIGITS = {"data": {"condition": ["class"]}, "model": {"acgan": 1.0, "options": {"width": 4}},
@@ -118,13 +119,7 @@ def test_the_stacked_and_vmap_paths_build_the_same_members_with_their_heads():
 def test_members_equal_single_runs(preset, overrides, steps):
     population = _trainer(preset, overrides, {"seeds": 2, "seed": 3})
     single = _trainer(preset, overrides, {"seed": 4})
-    for _ in range(steps):
-        population.step()
-        single.step()
-    pairs = ((population.generator, single.generator), (population.discriminator, single.discriminator))
-    for ours, ref in pairs:
-        for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
-            torch.testing.assert_close(p[1], q[0], rtol=1e-5, atol=1e-6)
+    assert_second_member_is_single_run(population, single, steps)
 
 
 @pytest.mark.parametrize(("preset", "overrides"), [("ring", RING), ("digits", DIGITS)])

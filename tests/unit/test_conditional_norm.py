@@ -17,6 +17,7 @@ from gankit.core.errors import GankitError
 from gankit.nets import ARCHITECTURES, build_networks
 from gankit.nets.dcgan import ConditionalNorm, ConditionalNormGenerator
 from gankit.training.trainer import Trainer
+from helpers import assert_second_member_is_single_run
 
 DIGITS = {"data": {"condition": ["class"]}, "model": {"options": {"width": 4, "g_norm": "conditional"}},
           "train": {"batch_size": 8}}
@@ -68,13 +69,7 @@ def test_the_class_weights_receive_gradient_from_g_loss():
 def test_members_equal_single_runs():
     population = _trainer(DIGITS, {"seeds": 2, "seed": 3})
     single = _trainer(DIGITS, {"seed": 4})
-    for _ in range(3):
-        population.step()
-        single.step()
-    pairs = ((population.generator, single.generator), (population.discriminator, single.discriminator))
-    for ours, ref in pairs:
-        for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
-            torch.testing.assert_close(p[1], q[0], rtol=1e-5, atol=1e-6)
+    assert_second_member_is_single_run(population, single, 3)
 
 
 def test_a_run_resumed_from_its_state_continues_bit_exact():

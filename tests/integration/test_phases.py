@@ -142,3 +142,15 @@ def test_a_stated_length_is_the_whole_run(table_file, tmp_path):
 def test_resume_may_not_change_the_length_once_the_held_out_rows_chose_it(straight):
     with pytest.raises(GankitError, match="held-out phase has ended"):
         gankit.resume(straight.path, steps=500, figures=False, progress=False)
+
+
+def test_eval_says_an_all_rows_runs_metrics_are_not_held_out(straight, table_file, tmp_path, capsys):
+    from gankit.cli import main
+
+    assert main(["eval", str(straight.path), "--task-only", "--n", "200"]) == 0
+    note = [line for line in capsys.readouterr().out.splitlines() if "not held out" in line]
+    held = straight.summary["held_out_phase"]
+    assert len(note) == 1 and f"at step {held['step']}" in note[0]
+    plain = _train(table_file, tmp_path / "held", **{"train.all_rows": False})
+    assert main(["eval", str(plain.path), "--task-only", "--n", "200"]) == 0
+    assert "not held out" not in capsys.readouterr().out

@@ -47,6 +47,20 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
             print(f"  {'':<{width}} detection_auc {detection_note(value, metrics.get('detection_auc_std'))}")
 
 
+def _not_held_out_note(summary: dict[str, Any]) -> None:
+    """After a run's all-rows phase (train.all_rows) its held-out rows were trained on: say so
+    under its metrics, with the held-out phase's own score, the last one measured on unseen rows."""
+    if summary.get("held_out") is not False:
+        return
+    held = summary.get("held_out_phase") or {}
+    score = (held.get("metrics") or {}).get("quality_score")
+    at = f" (quality_score {score:.4f} at step {held.get('step')})" if isinstance(score, float) else ""
+    steps = summary.get("all_rows_phase", {}).get("steps", "?")
+    print(f"  note: not held out: this run's last {steps} steps "
+          f"trained on every row, the held-out ones too (train.all_rows); the held-out phase's "
+          f"metrics{at} are summary.json's held_out_phase")
+
+
 def member_record(metrics: dict[str, Any]) -> MemberMetrics | None:
     """A population's per-member values, None for a single run."""
     from gankit.core.memberstats import MemberMetrics
@@ -95,6 +109,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print(f"trained {step - before} steps{at} in {elapsed:.1f} s; run folder: {run.path}")
     _print_metrics(run.summary)
+    _not_held_out_note(run.summary)
     if figures == "background":
         print(f"figures: {run.folder.figures} (being drawn in the background: a few seconds; "
               "its log is plot.log there)")
@@ -270,6 +285,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     members = run.trainer.members
     print(f"{run.path} at step {run.trainer.step_count}" + (f", {members} members:" if members > 1 else ":"))
     _print_metrics(metrics)
+    _not_held_out_note(run.summary)
     if settings is not None:
         _print_refinement(settings, metrics)
     if members > 1:

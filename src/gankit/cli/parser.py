@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda or cuda:N (default: the run's own)")
     p.add_argument("--condition", action="append", metavar="NAME=VALUE",
                    help="a conditional run (trained with --condition-on): every sample meets it, e.g. "
-                   "a=2.0; repeat it for each name")
+                   "a=2.0 (the curves), mode=3, class=7 (digits), class=cat (a folder's sub-folder), "
+                   "species=setosa or age=40 (a table's columns); repeat it for each name; works "
+                   "with --refine")
     p.add_argument("--conditions", metavar="FILE.csv",
                    help="a conditional run: one sample per row of FILE.csv, each meeting its row "
                    "(columns: the names, e.g. a; --n defaults to the rows)")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from gankit.cli.commands import _print_metrics
+from gankit.cli.printing import print_metrics
 from gankit.core.directions import BETTER, better, detection_note, marker
 from gankit.metrics import METRICS, held_out_halves
 from gankit.tasks import make_task
@@ -180,7 +180,7 @@ def test_table_metric_names_have_directions(measured):
 
 
 def test_the_printout_marks_each_metric_and_explains_an_auc_below_half(capsys):
-    _print_metrics({"precision": 0.8, "precision_floor": 0.9, "mmd_rbf": 0.01, "density": 1.1,
+    print_metrics({"precision": 0.8, "precision_floor": 0.9, "mmd_rbf": 0.01, "density": 1.1,
                     "detection_auc": 0.39, "detection_auc_floor": 0.55, "detection_auc_std": 0.05,
                     "d_real_mean": 0.5, "general_rows": 34})
     out = capsys.readouterr().out.splitlines()

@@ -37,6 +37,15 @@ def chunk_seed(seed: int | None, k: int) -> int | None:
     return None if seed is None else seed + k * 0x9E3779B1
 
 
+def condition_piece(condition: dict[str, Any] | Sequence[dict[str, Any]] | None, start: int,
+                    size: int) -> dict[str, Any] | Sequence[dict[str, Any]] | None:
+    """What rows ``start`` to ``start + size`` of a sample drawn in pieces are asked for: the
+    one request for every row, or their own of the per-row requests."""
+    if condition is None or isinstance(condition, dict):
+        return condition
+    return condition[start:start + size]
+
+
 def check_grid(task_class: type[Task], path: str | Path) -> None:
     """Refuse a grid picture :meth:`Run.save_grid` would not draw, from the task's class alone
     (before a run is loaded): a run whose samples are not images, or a file that is not a
@@ -142,9 +151,8 @@ class Run:
             return
         for k, start in enumerate(range(0, n, rows)):
             size = min(rows, n - start)
-            whole = condition is None or isinstance(condition, dict)
-            part = condition if whole else condition[start:start + size]  # type: ignore[index]
-            yield self.sample(size, chunk_seed(seed, k), member, condition=part, extrapolate=extrapolate)
+            piece = condition_piece(condition, start, size)
+            yield self.sample(size, chunk_seed(seed, k), member, condition=piece, extrapolate=extrapolate)
 
     def save_grid(self, path: str | Path, n: int = GRID_IMAGES, nrow: int | None = None,
                   seed: int | None = None, member: int = 0, refine: str | RefineSettings | None = None,

@@ -14,59 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gankit.cli.printing import not_held_out_note, print_metrics, print_refinement
 from gankit.config import SHORTCUTS, config_from_dict, merge, parse_override, shortcut_overrides
 from gankit.core.errors import GankitError
 
 if TYPE_CHECKING:
     from gankit.api.run import Run
-    from gankit.core.memberstats import MemberMetrics
     from gankit.evaluation.refine import RefineSettings
     from gankit.tasks import Task
-
-
-def _print_metrics(metrics: dict[str, Any]) -> None:
-    """Scalars one per line, each metric with the way that is better (gankit.core.directions);
-    with several members, each metric's median, IQR and range. A detection_auc below 0.5 is
-    followed by what it means."""
-    from gankit.core.directions import detection_note, marker
-
-    per_member = member_record(metrics)
-    width = max([18] + [len(k) for k, v in metrics.items() if not isinstance(v, dict)])
-    for key, value in metrics.items():
-        if isinstance(value, dict):
-            continue
-        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        if marker(key):
-            shown = f"{shown:<9} {marker(key)}"
-        if per_member is not None and key in per_member.values and isinstance(value, float):
-            spread = per_member.spread(key)
-            shown += (f"   (IQR {spread.q1:.4f} to {spread.q3:.4f}, "
-                      f"range {spread.min:.4f} to {spread.max:.4f})")
-        print(f"  {key:<{width}} {shown}")
-        if key == "detection_auc" and isinstance(value, float) and detection_note(value):
-            print(f"  {'':<{width}} detection_auc {detection_note(value, metrics.get('detection_auc_std'))}")
-
-
-def _not_held_out_note(summary: dict[str, Any]) -> None:
-    """After a run's all-rows phase (train.all_rows) its held-out rows were trained on: say so
-    under its metrics, with the held-out phase's own score, the last one measured on unseen rows."""
-    if summary.get("held_out") is not False:
-        return
-    held = summary.get("held_out_phase") or {}
-    score = (held.get("metrics") or {}).get("quality_score")
-    at = f" (quality_score {score:.4f} at step {held.get('step')})" if isinstance(score, float) else ""
-    steps = summary.get("all_rows_phase", {}).get("steps", "?")
-    print(f"  note: not held out: this run's last {steps} steps "
-          f"trained on every row, the held-out ones too (train.all_rows); the held-out phase's "
-          f"metrics{at} are summary.json's held_out_phase")
-
-
-def member_record(metrics: dict[str, Any]) -> MemberMetrics | None:
-    """A population's per-member values, None for a single run."""
-    from gankit.core.memberstats import MemberMetrics
-
-    record = MemberMetrics.from_row(metrics)
-    return record if record.members > 1 else None
 
 
 def _resume_refusals(args: argparse.Namespace) -> list[str]:
@@ -108,8 +63,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     at = f" (now at step {step})" if before else ""
     elapsed = time.perf_counter() - started
     print(f"trained {step - before} steps{at} in {elapsed:.1f} s; run folder: {run.path}")
-    _print_metrics(run.summary)
-    _not_held_out_note(run.summary)
+    print_metrics(run.summary)
+    not_held_out_note(run.summary)
     if figures == "background":
         print(f"figures: {run.folder.figures} (being drawn in the background: a few seconds; "
               "its log is plot.log there)")
@@ -176,7 +131,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         costs: list[tuple[int, dict[str, float]]] = []
         pieces = _refined_chunks(run, n, settings, args.seed, args.member, costs, condition, args.extrapolate)
         print(run.task.write_samples(pieces, out))
-        _print_refinement(settings, merge_costs(costs, settings.method))
+        print_refinement(settings, merge_costs(costs, settings.method))
         return 0
     if settings is None:
         samples, cost = run.sample(n, args.seed, args.member, condition=condition,
@@ -190,7 +145,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         path = run.save_grid(grid, nrow=args.nrow, images=samples)
         print(f"wrote {len(samples)} images as one grid to {path}")
     if settings is not None and cost is not None:
-        _print_refinement(settings, cost)
+        print_refinement(settings, cost)
     return 0
 
 
@@ -232,14 +187,13 @@ def _refined_chunks(run: Run, n: int, settings: RefineSettings, seed: int | None
     ``sample_chunk_rows``, each with its ``chunk_seed``: the first piece is ``Run.sample(k, seed,
     refine=...)``), so that a large sample holds one piece in memory; each piece's rows and cost
     are appended to ``costs``. ``condition``: one request for every row, or one per row."""
-    from gankit.api.run import chunk_seed
+    from gankit.api.run import chunk_seed, condition_piece
 
     rows = run.task.sample_chunk_rows or n
     for k, start in enumerate(range(0, n, rows)):
         size = min(rows, n - start)
-        whole = condition is None or isinstance(condition, dict)
-        part = condition if whole else condition[start:start + size]
-        samples, cost = run.sample_refined(size, settings, chunk_seed(seed, k), member, condition=part,
+        samples, cost = run.sample_refined(size, settings, chunk_seed(seed, k), member,
+                                           condition=condition_piece(condition, start, size),
                                            extrapolate=extrapolate)
         costs.append((size, cost))
         yield samples
@@ -284,10 +238,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     members = run.trainer.members
     print(f"{run.path} at step {run.trainer.step_count}" + (f", {members} members:" if members > 1 else ":"))
-    _print_metrics(metrics)
-    _not_held_out_note(run.summary)
+    print_metrics(metrics)
+    not_held_out_note(run.summary)
     if settings is not None:
-        _print_refinement(settings, metrics)
+        print_refinement(settings, metrics)
     if members > 1:
         per_member = metrics["members"]
         general = set(METRICS.names())
@@ -313,14 +267,6 @@ def _refine_settings(args: argparse.Namespace) -> RefineSettings | None:
                               f"got '{args.gamma}'") from None
     return RefineSettings(method=args.refine, gamma_percentile=gamma, chain=args.chain,
                           calibrate=args.calibrate)
-
-
-def _print_refinement(settings: RefineSettings, metrics: dict[str, Any]) -> None:
-    from gankit.evaluation.refine import describe
-
-    print(f"  refined by {describe(settings)}: acceptance rate {metrics['acceptance_rate']:.3f}, "
-          f"{metrics['g_passes_per_sample']:.1f} G and {metrics['d_passes_per_sample']:.1f} D passes "
-          "per sample")
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

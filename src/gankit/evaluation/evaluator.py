@@ -120,9 +120,7 @@ class Evaluator:
         rng = torch.Generator(self.device)
         rng.manual_seed(seed) if seed is not None else rng.seed()
         with self.evaluating():
-            z = self.trainer.streams.noise_of(n, rng)
-            if asked is not None:
-                z[:, z.shape[1] - asked.shape[1]:] = asked
+            z = self.trainer.streams.noise_of(n, rng, asked=asked)
             return self.task.data_part(self.generate(z.expand(self.members, *z.shape))).cpu().numpy()
 
     def draws(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -298,9 +298,7 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
         # At least MIN_BATCH rows per pass: a generator with batch norm normalises by the
         # statistics of its batch, which a handful of rows would make noisy.
         rows = max(k, MIN_BATCH)
-        z = trainer.streams.noise_of(rows, rng)  # a conditional task's conditions follow the noise
-        if c is not None:  # the one asked, in place of the drawn one (as Evaluator.sample_members)
-            z[:, z.shape[1] - c.shape[-1]:] = c
+        z = trainer.streams.noise_of(rows, rng, asked=c)  # a conditional task's conditions follow the noise
         return trainer.generate(z.expand(members, *z.shape), generator)[:, :k]
 
     def raw(x: torch.Tensor) -> torch.Tensor:

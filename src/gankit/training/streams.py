@@ -55,12 +55,18 @@ class Streams:
         stream, as the data have them for fresh ``rngs`` (evaluations)."""
         return torch.stack([self.noise_of(n, rng, training=rngs is None) for rng in rngs or self.noise_rngs])
 
-    def noise_of(self, n: int, rng: torch.Generator, training: bool = False) -> torch.Tensor:
-        """``[n, noise_dim (+ condition_width)]``: G's input for ``n`` points from one generator."""
+    def noise_of(self, n: int, rng: torch.Generator, training: bool = False,
+                 asked: torch.Tensor | None = None) -> torch.Tensor:
+        """``[n, noise_dim (+ condition_width)]``: G's input for ``n`` points from one generator;
+        ``asked`` (``[n, width]`` or one ``[width]`` for all) in place of the drawn conditions,
+        which are drawn all the same, so that the noise is the same asked or not."""
         z = torch.randn((n, self.noise_dim), generator=rng, device=self.device)
         if not self.task.condition_width:
             return z
-        return torch.cat([z, self.task.conditions(n, rng, training).to(z.device)], dim=-1)
+        c = self.task.conditions(n, rng, training).to(z.device)
+        if asked is not None:
+            c = asked.to(c).expand_as(c)
+        return torch.cat([z, c], dim=-1)
 
     def state_dict(self) -> dict[str, Any]:
         return {"samplers": [sampler.state_dict() for sampler in self.samplers],

@@ -81,6 +81,20 @@ def test_by_condition_png_is_drawn_for_number_and_category_conditions(table, tmp
     assert (out / "figures" / "by_condition.png").stat().st_size > 20_000
 
 
+def test_a_date_column_is_asked_for_by_date_and_drawn_by_condition(tmp_path):
+    rng = np.random.default_rng(1)
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, 300), unit="D")
+    frame = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "k": rng.normal(size=300).round(2)})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "dated"
+    assert main(["train", "--data", str(tmp_path / "d.csv"), "--condition-on", "day", "--steps", "10",
+                 "--out", str(out), "--set", "log.eval_every=10", "--no-figures"]) == 0
+    assert main(["plot", str(out)]) == 0
+    assert (out / "figures" / "by_condition.png").stat().st_size > 20_000
+    rows = gankit.Run.load(out).sample(5, seed=0, condition={"day": "2020-06-01"})
+    assert (rows["day"].astype(str) == "2020-06-01").all()
+
+
 def test_a_number_conditioned_run_resumes_bit_exact(table, tmp_path):
     fast = {"log.eval_every": 20, "log.checkpoint_every": 20, "data.condition": ["x", "kind"]}
     straight = gankit.train(data=str(table), steps=40, out=tmp_path / "a", figures=False, progress=False,

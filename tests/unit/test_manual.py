@@ -111,7 +111,10 @@ def test_hard_conditions_and_image_planes_keep_autograd(tmp_path):
     table.write_text("x,c\n" + "".join(f"{i / 10},{'ab'[i % 2]}\n" for i in range(40)))
     config = resolve_config("table", overrides=[{"data": {"name": str(table), "condition": ["c"]},
                                                  "train": {"r1": 0.0}}])
-    assert Trainer.from_config(config).gradients.name == "autograd"
+    trainer = Trainer.from_config(config)
+    assert trainer.gradients.name == "autograd"
+    # the table's output head alone would keep autograd: the hard condition must refuse on its own
+    assert not ManualPath.takes_conditions(trainer.task)
     from gankit.tasks import make_task
 
     assert not ManualPath.takes_conditions(make_task("digits", {"condition": ["class"]}))  # planes
@@ -119,8 +122,9 @@ def test_hard_conditions_and_image_planes_keep_autograd(tmp_path):
 
 
 def test_a_subclass_of_our_discriminator_keeps_autograd():
-    """A discriminator with more than the stacked layers (an auxiliary classifier head, ACGAN)
-    computes what this backward does not know, however plain its layers look."""
+    """A subclass of the stacked discriminator may compute more than its layers (a head of its
+    own), which this backward does not know, however plain the layers look. (ACGAN's D is a
+    wrapper, not a subclass: tests/unit/test_acgan.py checks that it keeps autograd.)"""
     from gankit.nets.layers import Discriminator
 
     class WithHead(Discriminator):

@@ -79,7 +79,8 @@ FULL = {"x": 50, "age": 30, "kind": "a", "day": "2020-05-05"}
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"x": 95}, r"x=95 is outside the training rows' range \[\d+(\.\d)?, \d+(\.\d)?\]; --extrapolate"),
-    ({"x": "big"}, r"condition x must be a number \(column 'x' is numeric, training range \["),
+    ({"x": "big"}, r"condition x must be a number, with '.' as the decimal mark "
+                   r"\(column 'x' is numeric, training range \["),
     ({"age": 40.5}, "column 'age' holds whole numbers: ask for one, e.g. age=40"),
     ({"x": "missing"}, "column 'x' has no missing values: ask for a number in its training range"),
     ({"kind": 3}, "column 'kind' has no value 3; its values: a, b, rare"),

@@ -87,7 +87,8 @@ class ConditionGroups:
                 label.append(f"{column.name} missing")
             else:
                 middle = float(np.quantile(mine, 0.5, method="lower"))  # a training value: whole if they are
-                asked[column.name] = middle
+                # a date is asked as the user writes it (read_number reads dates in the column's form)
+                asked[column.name] = shown(column, middle) if column.kind == "datetime" else middle
                 label.append(f"{column.name}={shown(column, middle)} (bin {shown(column, mine.min())} "
                              f"to {shown(column, mine.max())})")
         return asked, ", ".join(label)
@@ -99,7 +100,8 @@ def _references(data: TableData, conditions: Any) -> dict[str, Any]:
 
     def make() -> dict[str, Any]:
         codec = data.codec
-        groups = ConditionGroups(codec, conditions.names, data.train_rows[:, conditions.columns.numpy()])
+        # every training row's parts (a run read back keeps them all, but only some training rows)
+        groups = ConditionGroups(codec, conditions.names, conditions.parts.numpy())
         others = [i for i, c in enumerate(codec.modelled) if c.name not in conditions.names]
         refs: dict[str, Any] = {"groups": groups, "others": others,
                                 "codec": TableCodec([codec.modelled[i] for i in others], codec.normalise)}

@@ -73,8 +73,8 @@ def read_number(column: Column, value: Any, extrapolate: bool = False) -> float:
         x = float("nan")
     if math.isnan(x) or math.isinf(x):
         hint = f" written as {column.form}" if column.kind == "datetime" and column.form else ""
-        raise GankitError(f"condition {name} must be a number{hint} (column '{name}' is {column.kind}, "
-                          f"training range {span}), got {value!r}")
+        raise GankitError(f"condition {name} must be a number{hint}, with '.' as the decimal mark "
+                          f"(column '{name}' is {column.kind}, training range {span}), got {value!r}")
     if column.kind in ("integer", "code") and x != round(x):
         raise GankitError(f"column '{name}' holds whole numbers: ask for one, e.g. {name}={round(x)}, "
                           f"got {value!r}")

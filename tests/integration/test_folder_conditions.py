@@ -118,3 +118,26 @@ def test_the_run_samples_by_name_after_its_folder_is_deleted(tmp_path, capsys):
     capsys.readouterr()
     out = f"{tmp_path / 'w'}/"
     assert main(["sample", str(run_dir), "--n", "4", "--condition", "class=2", "--out", out]) == 0  # an index
+
+
+def test_an_exported_run_scores_its_classes_with_the_folders_classifier(tmp_path, monkeypatch):
+    """A run keeping a subsample of its training images (30 here) exports the reference
+    classifier it was scored with: the loaded file does not retrain one on the subsample."""
+    from gankit.api.artifact import export
+    from gankit.tasks import image_state
+
+    monkeypatch.setattr(image_state, "TRAIN_IMAGE_BYTES", 30 * 64)  # 30 of the 60 8x8 training images
+    folder = blob_folder(tmp_path / "blobs")
+    run_dir = tmp_path / "run"
+    assert main(["train", "--data", f"{folder}/", "--condition-on", "class", "--steps", "20",
+                 "--set", "log.eval_every=20", *QUICK, "--out", str(run_dir)]) == 0
+    run = gankit.Run.load(run_dir)
+    assert len(run.task.train_index) == 30  # the run folder keeps a subsample
+    model = gankit.load(export(run_dir, tmp_path / "m.pt"))
+    again = gankit.load(export(model, tmp_path / "again.pt"))  # an export of an export: the same
+    scores = run.evaluate()
+    for other in (model, again):
+        assert other.evaluate() == scores
+        for name, tensor in run.task.reference_classifier().net.state_dict().items():
+            assert torch.equal(other.task.reference_classifier().net.state_dict()[name], tensor), name
+    assert {"conditional_accuracy", "classes_covered", "class_kl", "confidence"} <= scores.keys()

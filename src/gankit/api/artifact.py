@@ -4,7 +4,10 @@ The file holds everything sampling needs: the config, the generator's weights (a
 generator's), the discriminator (refinement uses it), the task's saved data
 (:mod:`gankit.tasks.saved`: a table's fitted codec and encoded held-out and training rows, an
 image folder's held-out images; the bytes of the run folder's ``data.json`` and compressed
-``data.npz``, the latter as a uint8 tensor) and the run's summary. It is written with
+``data.npz``, the latter as a uint8 tensor; for the digits and a conditional image folder, also
+the weights of the reference classifier the run folder scores its classes with, its
+``reference_classifier.pt``, which a loaded model uses instead of retraining one on the images
+the folder kept) and the run's summary. It is written with
 ``torch.save`` of plain containers (dicts, lists, str, int, float, bool, None) and tensors only,
 and read with ``torch.load(weights_only=True)`` (and the data with ``np.load(allow_pickle=False)``):
 loading it runs no code, and a file that would need to (a pickled object) is refused with one
@@ -100,7 +103,8 @@ def _read(file: Path) -> dict[str, Any]:
 def load(file: str | Path, device: str | None = None) -> Run:
     """The model exported to ``file`` (:func:`export`), as a :class:`Run` without a run folder:
     ``sample``, ``sample_refined``, ``refine`` and ``evaluate`` work as on the run it came from
-    and give the same results; ``summary`` is the run's; ``plot`` needs the run folder."""
+    and give the same results (an image run's class metrics with the reference classifier the
+    file carries); ``summary`` is the run's; ``plot`` needs the run folder."""
     file = Path(file)
     payload = _read(file)
     try:

@@ -83,7 +83,9 @@ class Task(Conditions, ABC):
     def saved_state(self) -> dict[str, Any] | None:
         """What sampling, decoding and evaluating need of this task's data, so that a run works
         without its source: plain values and numpy arrays (:mod:`gankit.tasks.saved`), or None
-        when the task needs nothing kept (built-in distributions, the bundled digits)."""
+        when the task needs nothing kept (built-in distributions). It is also what an exported
+        model carries (the digits' is their reference classifier alone, for the export: their run
+        folder keeps it in ``reference_classifier.pt``)."""
         return None
 
     @classmethod

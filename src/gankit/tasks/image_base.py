@@ -27,7 +27,7 @@ from gankit.tasks.image_io import check_png_folder, write_pngs
 from gankit.tasks.pixels import decode_to_uint8, encode_uint8, grid
 
 SPLIT_SEED = 0  # the held-out split is the same for every run of the same data
-CLASSIFIER_FILE = "reference_classifier.pt"  # the digits' reference classifier, in the run folder
+CLASSIFIER_FILE = "reference_classifier.pt"  # the digits' or a conditional folder's, in the run folder
 METRIC_IMAGES = 2500  # held-out images per half that the metrics use (the general metrics' cap)
 MIN_HELD_OUT = 16  # each half of the held-out split needs this many images for the metrics
 NO_CSV = "images do not fit a CSV table; use --out DIR/ (PNG files) or --out FILE.npy"

@@ -66,6 +66,7 @@ class ClassConditioned:
     class_names: tuple[str, ...] = ()
     condition_is_class = True
     _classifier_path: Path | None = None  # where the reference classifier is cached (a run folder)
+    _classifier: Any = None  # the reference classifier a saved state brought (an exported run's)
     images: np.ndarray
     train_index: np.ndarray
     _train_rows: torch.Tensor
@@ -199,11 +200,15 @@ class ClassConditioned:
         return getattr(space, "classifier", space)
 
     def trained_classifier(self, images: np.ndarray, labels: np.ndarray) -> Any:
-        """The reference classifier of these training ``images`` and ``labels``: the one cached
-        in the run folder, or trained (seconds) and cached there, so that a run's metrics stay
-        those of the classifier it started with, the data moved or not."""
+        """The reference classifier of these training ``images`` and ``labels``: the one the
+        task's saved state holds (an exported run's, :meth:`adopt_classifier`), else the one
+        cached in the run folder, else trained (seconds) and cached there, so that a run's
+        metrics stay those of the classifier it started with, the data moved or not, and an
+        exported run's those of its folder (which may keep fewer training images)."""
         from gankit.tasks.image_metrics import ImageClassifier
 
+        if self._classifier is not None:
+            return self._classifier
         path, classifier = self._classifier_path, None
         if path is not None and path.exists():
             classifier = ImageClassifier.load(path, images.shape[1], self.classes)
@@ -212,6 +217,26 @@ class ClassConditioned:
             if path is not None and path.parent.is_dir():
                 classifier.save(path)
         return classifier
+
+    def classifier_state(self) -> dict[str, Any]:
+        """The reference classifier the metrics use, as plain values and arrays: what an
+        exported run's saved state carries (see :meth:`adopt_classifier`)."""
+        return self.reference_classifier().state()
+
+    def adopt_classifier(self, state: dict[str, Any]) -> None:
+        """Score with the classifier a saved ``state`` holds (:meth:`classifier_state`), when it
+        holds one, before any retraining; one that does not fit the images' channels and the
+        classes is refused in one line."""
+        if "classifier" not in state:
+            return
+        from gankit.tasks.image_metrics import ImageClassifier
+        from gankit.tasks.saved import STATE_FILE
+
+        classifier = ImageClassifier.from_state(state["classifier"], self.shape[0], self.classes)
+        if classifier is None:
+            raise GankitError(f"the saved reference classifier ({STATE_FILE}) is malformed or does not "
+                              f"fit the run's {self.shape[0]}-channel images and {self.classes} classes")
+        self._classifier = classifier
 
     def condition_metrics(self, points: np.ndarray) -> dict[str, float]:
         """``conditional_accuracy``: the reference classifier's agreement with the class asked for."""

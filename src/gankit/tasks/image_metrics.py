@@ -22,8 +22,9 @@ Feature spaces, neither of which needs a download:
 from __future__ import annotations
 
 import contextlib
-import functools
+import hashlib
 import io
+import math
 import pickle
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,12 @@ CLASSIFIER_SEED = 0
 CLASSIFIER_EPOCHS = 100
 CLASSIFIER_ROWS = 120_000  # images a reference classifier trains on in all (epochs x images), at most
 MAX_SIDE = 16  # a reference classifier sees images averaged down to this size, at most
+ENCODE_CHUNK = 4096  # images encoded to floats (and averaged down) at a time: full-size floats are 4x uint8
 FEATURE_SEED = 0
 
 
 def _encode(images: np.ndarray) -> torch.Tensor:
-    return torch.tensor(images, dtype=torch.float32) / 127.5 - 1.0
+    return torch.tensor(images, dtype=torch.float32).div_(127.5).sub_(1.0)  # in place: one full-size copy
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -93,6 +95,28 @@ def _pooled(x: torch.Tensor, side: int) -> torch.Tensor:
     return x if x.shape[-1] == side else nn.functional.adaptive_avg_pool2d(x, side)
 
 
+def _pooled_images(images: np.ndarray, side: int) -> torch.Tensor:
+    """uint8 ``images [N, C, H, W]`` as floats in [-1, 1] averaged down to ``side``, encoded
+    :data:`ENCODE_CHUNK` images at a time: only one chunk is ever at full size in floats. Both
+    steps are per image, so the values are those of encoding and pooling all at once, bit for bit."""
+    out = torch.empty((len(images), images.shape[1], side, side), dtype=torch.float32)
+    for start in range(0, len(images), ENCODE_CHUNK):
+        out[start:start + ENCODE_CHUNK] = _pooled(_encode(images[start:start + ENCODE_CHUNK]), side)
+    return out
+
+
+def _digest(images: np.ndarray, labels: np.ndarray) -> str:
+    """A SHA-256 of C-contiguous uint8 ``images`` and int64 ``labels``, with their shapes: the
+    key of a trained classifier, so that the cache holds no copy of the images."""
+    digest = hashlib.sha256(repr((images.shape, labels.shape)).encode())
+    digest.update(memoryview(images).cast("B"))
+    digest.update(memoryview(labels).cast("B"))
+    return digest.hexdigest()
+
+
+_TRAINED: dict[tuple[str, int, int], _ClassifierNet] = {}  # (digest, side, classes): trained once a process
+
+
 class ImageClassifier:
     """A reference classifier of labelled images (the digits' classes, an image folder's
     sub-folders): images of any size are averaged down to ``side`` x ``side`` first (8 for the
@@ -104,18 +128,16 @@ class ImageClassifier:
         self.accuracy = accuracy  # on the held-out images, when known
 
     @staticmethod
-    @functools.cache
-    def _train(images_bytes: bytes, labels_bytes: bytes, shape: tuple[int, ...], side: int,
-               classes: int) -> _ClassifierNet:
-        n = shape[0]
-        images = np.frombuffer(images_bytes, np.uint8).reshape(shape)
-        labels = torch.from_numpy(np.frombuffer(labels_bytes, np.int64).copy())
-        x = _pooled(_encode(images), side)
+    def _train(images: np.ndarray, int_labels: np.ndarray, side: int, classes: int) -> _ClassifierNet:
+        """The MLP trained (seeded) on uint8 ``images`` averaged down to ``side``."""
+        n, channels = images.shape[:2]
+        labels = torch.from_numpy(int_labels.copy())
+        x = _pooled_images(images, side)
         # The digits' 100 epochs (1,078 images); a larger set gets fewer, for the same cost.
         epochs = max(1, min(CLASSIFIER_EPOCHS, CLASSIFIER_ROWS // n))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(CLASSIFIER_SEED)
-            net = _ClassifierNet(shape[1] * side * side, classes)
+            net = _ClassifierNet(channels * side * side, classes)
             rng = torch.Generator().manual_seed(CLASSIFIER_SEED)
             opt = torch.optim.Adam(net.parameters(), lr=2e-3)
             for _ in range(epochs):
@@ -135,19 +157,23 @@ class ImageClassifier:
         """Trained on uint8 ``images [N, C, H, W]`` with int ``labels`` (0 to ``classes - 1``,
         default the largest label + 1) at ``side`` (default the images' own, at most
         :data:`MAX_SIDE`); the same data give the same weights, and a process trains it once
-        per split (the digits: about two seconds on one CPU thread)."""
+        per split, keyed by a digest of the data (the digits: about two seconds on one CPU thread)."""
         images = np.ascontiguousarray(images, np.uint8)
         labels = np.ascontiguousarray(labels, np.int64)
         side = side or min(images.shape[-1], MAX_SIDE)
         classes = classes or int(labels.max()) + 1
-        return cls(cls._train(images.tobytes(), labels.tobytes(), images.shape, side, classes), side)
+        key = (_digest(images, labels), side, classes)
+        if key not in _TRAINED:
+            _TRAINED[key] = cls._train(images, labels, side, classes)
+        return cls(_TRAINED[key], side)
 
     def save(self, path: Path) -> None:
         """The weights, written atomically (a file that cannot be written is only a lost cache)."""
         from gankit.core.atomic import atomic_write_bytes
 
         buffer = io.BytesIO()
-        torch.save({"version": 1, "weights": self.net.state_dict(), "side": self.side}, buffer)
+        torch.save({"version": 1, "weights": self.net.state_dict(), "side": self.side,
+                    "accuracy": self.accuracy}, buffer)
         with contextlib.suppress(OSError):
             atomic_write_bytes(path, buffer.getvalue())
 
@@ -161,10 +187,36 @@ class ImageClassifier:
             side = int(state.get("side", 8))  # a digits classifier saved before sizes varied
             net = _ClassifierNet(channels * side * side, classes)
             net.load_state_dict(weights)
+            accuracy = float(state.get("accuracy", float("nan")))
         except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError, AttributeError,
                 pickle.UnpicklingError):
             return None
-        return cls(net, side)
+        return cls(net, side, accuracy)
+
+    def state(self) -> dict[str, Any]:
+        """The classifier as plain values and numpy arrays, what a task's saved state holds
+        (:mod:`gankit.tasks.saved`): its side, its held-out accuracy (None when unknown) and its
+        weights, float32 as they are (:meth:`from_state` gives the same bits back)."""
+        return {"side": self.side, "accuracy": self.accuracy if math.isfinite(self.accuracy) else None,
+                "weights": {name: tensor.detach().cpu().numpy().copy()
+                            for name, tensor in self.net.state_dict().items()}}
+
+    @classmethod
+    def from_state(cls, state: Any, channels: int, classes: int) -> ImageClassifier | None:
+        """The classifier of a :meth:`state`; None when it is malformed or not one of
+        ``channels`` and ``classes``."""
+        try:
+            side = int(state["side"])
+            if side < 1:
+                raise ValueError(f"side {side}")
+            net = _ClassifierNet(channels * side * side, classes)
+            net.load_state_dict({str(name): torch.from_numpy(np.array(array, np.float32))
+                                 for name, array in state["weights"].items()})
+            accuracy = state.get("accuracy")
+            accuracy = float("nan") if accuracy is None else float(accuracy)
+        except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
+            return None
+        return cls(net, side, accuracy)
 
     @torch.no_grad()
     def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -181,7 +233,7 @@ class ImageClassifier:
         """The share of uint8 ``images`` put in their own class: the ceiling of a conditional
         run's ``conditional_accuracy``; kept in :attr:`accuracy`."""
         predicted = np.concatenate([self.probabilities(_encode(part)).argmax(1)
-                                    for part in np.array_split(images, max(1, len(images) // 4096))])
+                                    for part in np.array_split(images, max(1, len(images) // ENCODE_CHUNK))])
         self.accuracy = float(np.mean(predicted == labels))
         return self.accuracy
 

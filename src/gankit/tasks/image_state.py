@@ -7,8 +7,13 @@ halves and the real images of snapshots and calibration) and training images up 
 ``TRAIN_IMAGE_BYTES`` (all of them when they fit, else a seeded subsample: only the
 ``nearest.png`` memorisation figure reads them). A folder of classes (first-level sub-folders)
 also keeps the kept images' labels, the classes' names and the training images per class (what
-G is asked for in proportion, from all of them). The bundled digits keep nothing: scikit-learn
-ships them.
+G is asked for in proportion, from all of them). The bundled digits keep nothing in the run
+folder: scikit-learn ships them.
+
+A conditional run's reference classifier is cached beside it (``reference_classifier.pt``,
+trained on all the training images); :meth:`SavedImages.saved_state`, what an exported run
+holds, adds its weights, so that the exported run scores its classes with that classifier, not
+one retrained on the kept subsample.
 """
 
 from __future__ import annotations
@@ -34,6 +39,15 @@ class SavedImages:
     _saved: dict[str, Any] | None = None  # the state it was built from; None: read from its source
 
     def saved_state(self) -> dict[str, Any]:
+        """The kept images (:meth:`_images_state`, the run folder's ``data.json`` and
+        ``data.npz``) and, for a conditional run, the reference classifier its metrics use."""
+        task: Any = self
+        state = self._images_state()
+        if task.condition and "classifier" not in state:
+            state = {**state, "classifier": task.classifier_state()}
+        return state
+
+    def _images_state(self) -> dict[str, Any]:
         if self._saved is not None:
             return self._saved
         task: Any = self
@@ -71,13 +85,14 @@ class SavedImages:
         if "held_labels" in state:
             _read_classes(task, state)
         task._split(total)
+        task.adopt_classifier(state)
         return task
 
     def use_run_folder(self, path: Any) -> None:
         """Keep the saved state in the run folder (one that cannot be written needs the source)."""
         if self._saved is None:
             with contextlib.suppress(OSError):
-                write_saved(Path(path), self.saved_state())
+                write_saved(Path(path), self._images_state())
 
 
 def _read_classes(task: Any, state: dict[str, Any]) -> None:

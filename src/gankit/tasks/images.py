@@ -21,6 +21,7 @@ from gankit.tasks.image_base import CLASSIFIER_FILE, ImageSampler, ImageTask, _c
 from gankit.tasks.image_folder import ImageFolder
 from gankit.tasks.image_io import write_pngs
 from gankit.tasks.pixels import decode_to_uint8, encode_uint8, grid, upscale
+from gankit.tasks.saved import check_saved
 
 __all__ = ["Digits", "ImageFolder", "ImageSampler", "ImageTask", "arrangement", "decode_to_uint8",
            "encode_uint8", "grid", "write_pngs"]
@@ -58,6 +59,21 @@ class Digits(ImageTask):
         """The reference classifier is kept in the run folder (``reference_classifier.pt``), so
         that a run's metrics stay those of the classifier it started with."""
         self._classifier_path = Path(path) / CLASSIFIER_FILE
+
+    def saved_state(self) -> dict[str, Any]:
+        """No images (scikit-learn ships them): the reference classifier the metrics use, what
+        an exported run carries so that it scores as its run folder does (the folder keeps it in
+        ``reference_classifier.pt``, which is not part of the export)."""
+        return {"task": self.name, "params": {"holdout": self.holdout},
+                "classifier": self.classifier_state()}
+
+    @classmethod
+    def from_saved_state(cls, params: dict[str, Any], state: dict[str, Any]) -> Any:
+        """The digits, scored with the saved state's classifier."""
+        task = cls(**params)
+        check_saved(state, task.name, {"holdout": task.holdout})
+        task.adopt_classifier(state)
+        return task
 
     def _make_scorer(self) -> Any:
         from gankit.tasks.image_metrics import Scorer

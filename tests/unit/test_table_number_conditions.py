@@ -169,8 +169,11 @@ def test_conditional_shapes_is_its_floor_for_training_rows_and_drops_for_rows_of
 def test_the_saved_state_keeps_every_training_rows_parts_and_draws_alike(table):
     task = _task(table, ["kind", "x"])
     state = task.saved_state()
-    assert state["condition_parts"].shape == (len(task.train_rows), 4)
+    # kind's one-hot kept as its code, x's part (its value) as it is
+    assert state["condition_codes"].shape == (len(task.train_rows), 1)
+    assert state["condition_numbers"].shape == (len(task.train_rows), 1)
     again = type(task).from_saved_state({"path": str(table), "condition": ["kind", "x"]}, state)
+    assert torch.equal(again._conditions.parts, task._conditions.parts)
     draws = [t.conditions(50, torch.Generator().manual_seed(3), training=False) for t in (task, again)]
     assert torch.equal(draws[0], draws[1])
 

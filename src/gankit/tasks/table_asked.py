@@ -162,9 +162,7 @@ class RowConditions:
         self.width = len(self.columns)
         self.parts = torch.from_numpy(np.array(parts, dtype=np.float32).reshape(-1, self.width))
         self.category_spans = [span for c, span in zip(self.chosen, self.blocks) if c.categorical]
-        offsets = np.cumsum([0] + [end - start for start, end in self.blocks])[:-1]
-        self._in_c = [(int(o), int(o) + end - start) for o, c, (start, end)
-                      in zip(offsets, self.chosen, self.blocks) if c.categorical]
+        self._in_c, self._numbers_in_c = _layout(self.chosen)
         codes = _codes(self.parts.numpy(), self._in_c)
         self.patterns, inverse, counts = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
         self.order = torch.from_numpy(np.argsort(inverse.reshape(-1), kind="stable"))
@@ -175,7 +173,27 @@ class RowConditions:
         self.data_p = torch.tensor(counts / counts.sum(), dtype=torch.float64)
 
     def saved(self) -> dict[str, np.ndarray]:
-        return {"condition_parts": self.parts.numpy()}
+        """Every training row's parts, each category's one-hot kept as its code: a column of
+        many categories would otherwise cost its width in floats for every row."""
+        parts = self.parts.numpy()
+        return {"condition_codes": _codes(parts, self._in_c).astype(np.int32),
+                "condition_numbers": parts[:, self._numbers_in_c]}
+
+    @classmethod
+    def from_saved(cls, codec: Any, names: Sequence[str], saved: dict[str, Any], balance: bool
+                   ) -> RowConditions | None:
+        """The conditions of a run folder's saved state (:meth:`saved`); None if it has none."""
+        if "condition_codes" not in saved:
+            return None
+        by_name = {column.name: column for column in codec.columns}
+        in_c, numbers_in_c = _layout([by_name[name] for name in names])
+        numbers, codes = np.asarray(saved["condition_numbers"]), np.asarray(saved["condition_codes"])
+        parts = np.zeros((len(numbers), len(numbers_in_c) + sum(end - start for start, end in in_c)),
+                         dtype=np.float32)
+        parts[:, numbers_in_c] = numbers
+        for k, (start, _) in enumerate(in_c):
+            parts[np.arange(len(parts)), start + codes[:, k]] = 1
+        return cls(codec, names, parts, balance)
 
     def draw_options(self, n: int, generator: torch.Generator, training: bool) -> torch.Tensor:
         """``n`` combinations of the category columns' values (indices of ``patterns``)."""
@@ -247,6 +265,21 @@ def decode_parts(codec: Any, chosen: Sequence[Any], c: np.ndarray) -> list[np.nd
     rows[:, span_columns(part_blocks(chosen)).numpy()] = c
     views = codec.views(rows)  # each column decodes from its own part: the zeros elsewhere do not count
     return [views[codec.modelled.index(column)] for column in chosen]
+
+
+def _layout(chosen: Sequence[Any]) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Where the ``chosen`` columns' parts sit in ``c``: each category's one-hot span, and the
+    positions of the number columns' parts."""
+    spans: list[tuple[int, int]] = []
+    numbers: list[int] = []
+    at = 0
+    for column, (start, end) in zip(chosen, part_blocks(chosen), strict=True):
+        if column.categorical:
+            spans.append((at, at + end - start))
+        else:
+            numbers.extend(range(at, at + end - start))
+        at += end - start
+    return spans, np.array(numbers, dtype=np.int64)
 
 
 def _codes(rows: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:

@@ -155,9 +155,10 @@ def conditions_of(codec: Any, condition: tuple[str, ...], balance: bool, saved: 
         chosen = _condition_columns(codec, condition)
         names = [column.name for column in chosen]
         if not all(column.categorical for column in chosen):
-            parts = saved.get("condition_parts")
-            if parts is None:
-                parts = train_rows[:, span_columns(part_blocks(chosen)).numpy()]
+            kept = RowConditions.from_saved(codec, names, saved, balance)
+            if kept is not None:
+                return kept
+            parts = train_rows[:, span_columns(part_blocks(chosen)).numpy()]
             return RowConditions(codec, names, parts, balance)
         spans = [column.spans()[0] for column in chosen]
         values = [category_values(column) for column in chosen]

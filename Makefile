@@ -40,7 +40,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run_folder_size.py
 	$(BIN)/python benchmarks/table_length.py --seeds 3
 	$(BIN)/python benchmarks/rare_shares.py
-	$(BIN)/python benchmarks/conditional_curves.py --seeds 0,1,2
+	$(BIN)/python benchmarks/conditional_curves.py --seeds 0,1,2 --backward both
 
 # The long ones (about two hours on 2 cores): mixtures against the published tables, the
 # objective comparisons on every task, the theory lab, digits (also on request), refinement,
@@ -55,6 +55,7 @@ bench-full: bench bench-peers
 	$(BIN)/python benchmarks/digits.py
 	$(BIN)/python benchmarks/refine.py
 	$(BIN)/python benchmarks/conditional_digits.py --seeds 0,1,2,3,4
+	$(BIN)/python benchmarks/conditional_folders.py --seeds 0,1,2
 	$(BIN)/python benchmarks/image_folder.py
 	$(BIN)/python benchmarks/readme_timings.py
 
@@ -69,6 +70,7 @@ $(PEERS)/.installed: pyproject.toml constraints.txt
 bench-peers: $(PEERS)/.installed
 	$(PEERS)/bin/python benchmarks/tables.py --seeds 3 --out bench-out/tables
 	$(PEERS)/bin/python benchmarks/conditional_tables.py --seeds 3 --out bench-out/conditional_tables
+	$(PEERS)/bin/python benchmarks/conditional_tables.py --seeds 1 --tables diabetes-age,mixed-age --out bench-out/conditional_numbers
 
 # ruff, then the layer contract in pyproject.toml (import-linter: no import points up a layer).
 lint: $(VENV)/.installed-dev

@@ -25,20 +25,21 @@ SETTINGS = [RefineSettings(method="drs", burn_in=2000),
 MARGIN = 0.02  # refined points may miss the condition by this much more than G's own
 
 
+def _trained(tmp_path_factory, data: str, condition: str, steps: int):
+    out = tmp_path_factory.mktemp("refine_conditions") / data
+    assert main(["train", "--data", data, "--condition-on", condition, "--steps", str(steps), "--quiet",
+                 "--no-figures", "--out", str(out), "--set", f"log.eval_every={steps}"]) == 0
+    return out
+
+
 @pytest.fixture(scope="module")
 def curves(tmp_path_factory):
-    out = tmp_path_factory.mktemp("refine_conditions") / "curves"
-    assert main(["train", "--data", "parabola", "--condition-on", "a", "--steps", "1000", "--quiet",
-                 "--no-figures", "--out", str(out), "--set", "log.eval_every=1000"]) == 0
-    return out
+    return _trained(tmp_path_factory, "parabola", "a", 1000)
 
 
 @pytest.fixture(scope="module")
 def ring(tmp_path_factory):
-    out = tmp_path_factory.mktemp("refine_conditions") / "ring"
-    assert main(["train", "--data", "ring", "--condition-on", "mode", "--steps", "600", "--quiet",
-                 "--no-figures", "--out", str(out), "--set", "log.eval_every=600"]) == 0
-    return out
+    return _trained(tmp_path_factory, "ring", "mode", 600)
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=["drs", "mh"])

@@ -10,10 +10,13 @@ of k, beside its floor (the held-out images of k against the training images of 
 
 from __future__ import annotations
 
+import argparse
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,3 +59,38 @@ def print_classes(rows: list[dict[str, Any]]) -> None:
     print("   ceiling  " + " ".join(f"{r['ceiling']:6.3f}" for r in rows))
     print("   fd       " + " ".join(f"{r['fd']:6.2f}" for r in rows))
     print("   fd floor " + " ".join(f"{r['fd_floor']:6.2f}" for r in rows))
+
+
+def arguments(description: str, seeds: str, out: str) -> argparse.Namespace:
+    """The class-conditional benchmarks' command line: seeds, images per class, settings passed
+    to ``gankit train``, the output folder."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", default=seeds, help="comma-separated run seeds")
+    parser.add_argument("--per-class", type=int, default=200, help="images asked for per class")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to gankit train (repeatable)")
+    parser.add_argument("--out", default=out)
+    return parser.parse_args()
+
+
+def run_seeds(args: argparse.Namespace, out: Path, train: Callable[[Path, int, list[str]], float],
+              score: Callable[[Path, int], dict[str, Any]],
+              describe: Callable[[dict[str, Any]], str], figure_name: str) -> None:
+    """Per seed: train (timed), score, print the seed's line and its classes; then the first
+    seed's run's ``by_condition`` figure and every result in ``results.json``."""
+    extra = [item for pair in args.set for item in ("--set", pair)]
+    results = []
+    for seed in (int(s) for s in args.seeds.split(",")):
+        seconds = train(out / f"seed{seed}", seed, extra)
+        result = {"seed": seed, "train_s": seconds, **score(out / f"seed{seed}", args.per_class)}
+        results.append(result)
+        print(f"seed {seed}: {seconds:.0f} s; {describe(result)}")
+        print_classes(result["classes"])
+    import gankit
+
+    run = gankit.Run.load(out / f"seed{results[0]['seed']}")
+    figure = out / figure_name
+    run.task.condition_figure(lambda condition, n, seed: run.sample(n, seed=seed, condition=condition),
+                              figure)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"figure: {figure}; numbers: {out / 'results.json'}")

@@ -25,7 +25,6 @@ name) and ``results.json``. The aim is a few minutes a run on 2 CPU cores.
 
 from __future__ import annotations
 
-import argparse
 import colorsys
 import json
 from pathlib import Path
@@ -33,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from class_scores import class_scores, print_classes, timed_train
+from class_scores import arguments, class_scores, run_seeds, timed_train
 
 NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -79,44 +78,25 @@ def score(run_dir: Path, per_class: int) -> dict[str, object]:
             "run_conditional_accuracy": summary.get("conditional_accuracy"), "classes": rows}
 
 
-def figure(run_dir: Path, path: Path) -> None:
-    import gankit
-
-    run = gankit.Run.load(run_dir)
-    run.task.condition_figure(lambda condition, n, seed: run.sample(n, seed=seed, condition=condition), path)
+def describe(result: dict[str, object]) -> str:
+    rows = result["classes"]
+    reached = sum(r["accuracy"] >= r["ceiling"] - 0.05 for r in rows)
+    return (f"conditional accuracy {result['accuracy']:.3f} (the run's last evaluation: "
+            f"{result['run_conditional_accuracy']:.3f}), reference classifier {result['ceiling']:.3f} on "
+            f"held-out images; classes within 0.05 of their ceiling: {reached}/{len(rows)}; fd within 2x "
+            f"its floor: {sum(r['fd'] <= 2 * r['fd_floor'] for r in rows)}/{len(rows)}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated run seeds")
-    parser.add_argument("--per-class", type=int, default=200, help="images asked for per class")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="passed to gankit train (repeatable)")
-    parser.add_argument("--out", default="bench-out/conditional_folders")
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], "0,1,2", "bench-out/conditional_folders")
     torch.set_num_threads(1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     folder = out / "tinted_digits"
     count = make_folder(folder)
     print(f"folder: {folder} ({count} RGB 16x16 images in {len(NAMES)} sub-folders)")
-    extra = [item for pair in args.set for item in ("--set", pair)]
-    results = []
-    for seed in (int(s) for s in args.seeds.split(",")):
-        seconds = train(folder, out / f"seed{seed}", seed, extra)
-        result = {"seed": seed, "train_s": seconds, **score(out / f"seed{seed}", args.per_class)}
-        results.append(result)
-        rows = result["classes"]
-        reached = sum(r["accuracy"] >= r["ceiling"] - 0.05 for r in rows)
-        print(f"seed {seed}: {seconds:.0f} s; conditional accuracy {result['accuracy']:.3f} (the run's last "
-              f"evaluation: {result['run_conditional_accuracy']:.3f}), reference classifier "
-              f"{result['ceiling']:.3f} on held-out images; classes within 0.05 of their ceiling: "
-              f"{reached}/{len(rows)}; fd within 2x its floor: "
-              f"{sum(r['fd'] <= 2 * r['fd_floor'] for r in rows)}/{len(rows)}")
-        print_classes(rows)
-    figure(out / f"seed{results[0]['seed']}", out / "folder_by_class.png")
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"figure: {out / 'folder_by_class.png'}; numbers: {out / 'results.json'}")
+    run_seeds(args, out, lambda run_dir, seed, extra: train(folder, run_dir, seed, extra), score, describe,
+              "folder_by_class.png")
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def test_the_cli_samples_and_evaluates_a_conditional_run_refined(curves, tmp_pat
 def test_the_digits_real_images_come_with_their_own_labels():
     task = make_task("digits", {"condition": ["class"]})
     rows = task.calibration_rows(500, torch.Generator().manual_seed(3))
-    with_labels = task.condition_real(rows, torch.Generator())
+    with_labels = task.calibration_points(500, torch.Generator().manual_seed(3))
     held = len(task.train_index)
     order = cycled_order(len(task.images) - held, 500, torch.Generator().manual_seed(3))
     labels = torch.from_numpy(task.labels[held:][order]).long()  # each held-out image's own

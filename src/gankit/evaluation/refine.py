@@ -306,7 +306,7 @@ def refine(trainer: Trainer, n: int, settings: RefineSettings | str, seed: int |
 
     def real(k: int, c: torch.Tensor | None = None) -> torch.Tensor:  # never training rows: see above
         rows = k if c is None else max(k, settings.calibration_samples)
-        points = task.condition_real(task.calibration_rows(rows, rng).to(device), rng)
+        points = task.calibration_points(rows, rng)
         if c is not None:  # MH's starts asked for c: the points attaching c changes least, in turn
             asked = task.attach_conditions(task.data_part(points), c.expand(rows, -1))
             gap = (asked - points).abs().flatten(1).sum(1)

@@ -38,6 +38,12 @@ class Conditions:
         The points themselves (no draw) for an unconditional task."""
         return x
 
+    def calibration_points(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` of the task's :meth:`calibration_rows` followed by the conditions they meet:
+        the real points refinement scores. A task whose conditions are labels overrides it."""
+        rows = self.calibration_rows(n, generator).to(generator.device)  # type: ignore[attr-defined]
+        return self.condition_real(rows, generator)
+
     def real_with_conditions(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` fresh real points (as ``sample`` draws them) followed by their conditions: the
         real side of an evaluation. A task whose conditions are labels overrides it."""

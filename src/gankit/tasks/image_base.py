@@ -88,8 +88,10 @@ class ImageTask(ClassConditioned, Task):
     def calibration_rows(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` held-out images (never trained on) in a random order, each once before any
         repeats: what refinement calibrates D on."""
-        order = cycled_order(len(self._held_rows), n, generator)
-        return encode_uint8(self._held_rows[order].to(generator.device))
+        return encode_uint8(self._held_rows[self._calibration_order(n, generator)].to(generator.device))
+
+    def _calibration_order(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return cycled_order(len(self._held_rows), n, generator)
 
     def sampler(self, generator: torch.Generator) -> Sampler:
         if self.condition:

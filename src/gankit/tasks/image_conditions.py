@@ -123,27 +123,22 @@ class ClassConditioned:
         held = torch.from_numpy(self.labels[len(self.train_index):])
         return torch.cat([x, as_planes(self._one_hot(held[order]).to(x.device), x.shape[-2:])], dim=-3)
 
-    def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Real images (refinement's calibration rows: held-out images) followed by their
-        label's planes. A class is not in the pixels: each image is looked up among the run's
-        held-out images, then its training images, and takes the label of the first it equals."""
+    def calibration_points(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Refinement's real images (held-out, as :meth:`calibration_rows` draws them), each
+        followed by its own label's planes."""
+        order = self._calibration_order(n, generator)  # type: ignore[attr-defined]
+        x = encode_uint8(self._held_rows[order].to(generator.device))
         if not self.condition:
             return x
         assert self.labels is not None
-        pixels = torch.round((x.detach().cpu() + 1) * 127.5).clamp(0, 255).to(torch.uint8).numpy()
-        wanted = {image.tobytes() for image in pixels}
-        found: dict[bytes, int] = {}
-        held = len(self.train_index)
-        for rows in (range(held, len(self.images)), range(held)):  # held out first: what comes here
-            for i in rows:
-                found.setdefault(self.images[i].tobytes(), int(self.labels[i]))
-            if wanted <= found.keys():
-                break
-        else:
-            raise GankitError("an image given as real is none of the run's own images, so its class "
-                              "is unknown")
-        labels = torch.tensor([found[image.tobytes()] for image in pixels], dtype=torch.long)
-        return self.attach_conditions(x, self._one_hot(labels).to(x.device))
+        held = torch.from_numpy(self.labels[len(self.train_index):])
+        return self.attach_conditions(x, self._one_hot(held[order]).to(x.device))
+
+    def condition_real(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if self.condition:  # an image's class is not in its pixels: real images come with labels
+            raise GankitError("an image's class comes from its label, not its pixels: draw real images "
+                              "with real_with_conditions or calibration_points")
+        return x
 
     def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         return torch.cat([x, as_planes(c, x.shape[-2:])], dim=-3)

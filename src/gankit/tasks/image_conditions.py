@@ -115,18 +115,15 @@ class ClassConditioned:
 
     def real_with_conditions(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """Held-out images as :meth:`sample` draws them, each followed by its label's planes."""
-        order = self._held_order(n, generator)  # type: ignore[attr-defined]
-        x = encode_uint8(self._held_rows[order].to(generator.device))
-        if not self.condition:
-            return x
-        assert self.labels is not None
-        held = torch.from_numpy(self.labels[len(self.train_index):])
-        return torch.cat([x, as_planes(self._one_hot(held[order]).to(x.device), x.shape[-2:])], dim=-3)
+        return self._held_with_labels(self._held_order(n, generator), generator)  # type: ignore[attr-defined]
 
     def calibration_points(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """Refinement's real images (held-out, as :meth:`calibration_rows` draws them), each
         followed by its own label's planes."""
-        order = self._calibration_order(n, generator)  # type: ignore[attr-defined]
+        return self._held_with_labels(self._calibration_order(n, generator), generator)  # type: ignore[attr-defined]
+
+    def _held_with_labels(self, order: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The held-out images at ``order``, followed by their labels' planes when conditioned."""
         x = encode_uint8(self._held_rows[order].to(generator.device))
         if not self.condition:
             return x

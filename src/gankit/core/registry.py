@@ -18,30 +18,40 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._loaders: dict[str, Callable[[], T]] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(item: T) -> T:
-            if name in self._items:
+            if name in self:
                 raise ValueError(f"{self.kind} '{name}' is registered twice")
             self._items[name] = item
             return item
 
         return add
 
+    def register_lazy(self, name: str, load: Callable[[], T]) -> None:
+        """``name``, its item made by ``load`` (which imports it) on first use: a heavy
+        dependency of one option (pandas, for tables) is then imported only by the runs that use it."""
+        if name in self:
+            raise ValueError(f"{self.kind} '{name}' is registered twice")
+        self._loaders[name] = load
+
     def get(self, name: str) -> T:
+        if name in self._loaders:
+            self._items[name] = self._loaders.pop(name)()
         try:
             return self._items[name]
         except KeyError:
             raise GankitError(
-                f"unknown {self.kind} '{name}'{did_you_mean(name, self._items)}; "
+                f"unknown {self.kind} '{name}'{did_you_mean(name, self.names())}; "
                 f"choose one of: {', '.join(self.names())}"
             ) from None
 
     def names(self) -> list[str]:
-        return sorted(self._items)
+        return sorted([*self._items, *self._loaders])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return name in self._items or name in self._loaders
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())

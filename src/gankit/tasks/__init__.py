@@ -12,7 +12,6 @@ from gankit.tasks.images import Digits, ImageFolder
 from gankit.tasks.mixture1d import Mixture1D
 from gankit.tasks.mixture2d import Grid, Ring
 from gankit.tasks.parabola import Parabola
-from gankit.tasks.table import Table
 
 TASKS: Registry[type[Task]] = Registry("dataset")
 TASKS.register("parabola")(Parabola)
@@ -21,7 +20,15 @@ TASKS.register("ring")(Ring)
 TASKS.register("grid")(Grid)
 TASKS.register("digits")(Digits)
 TASKS.register("images")(ImageFolder)
-TASKS.register("table")(Table)
+
+
+def _table() -> type[Task]:
+    from gankit.tasks.table import Table  # with pandas: imported by the runs on a table only
+
+    return Table
+
+
+TASKS.register_lazy("table", _table)
 
 
 def make_task(name: str, params: dict[str, Any] | None = None, saved: dict[str, Any] | None = None) -> Task:

@@ -29,6 +29,14 @@ def test_a_lazy_name_is_taken_and_an_unknown_name_gets_a_suggestion():
         registry.get("tabel")
 
 
+def test_a_loader_that_fails_leaves_its_name_registered():
+    registry: Registry[str] = Registry("thing")
+    registry.register_lazy("table", lambda: __import__("no_such_module_here"))
+    with pytest.raises(ModuleNotFoundError):
+        registry.get("table")
+    assert "table" in registry and registry.names() == ["table"]
+
+
 IMPORTS = """
 import sys
 from gankit.tasks import TASKS, make_task

@@ -22,8 +22,7 @@ class Registry(Generic[T]):
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(item: T) -> T:
-            if name in self:
-                raise ValueError(f"{self.kind} '{name}' is registered twice")
+            self._claim(name)
             self._items[name] = item
             return item
 
@@ -32,13 +31,17 @@ class Registry(Generic[T]):
     def register_lazy(self, name: str, load: Callable[[], T]) -> None:
         """``name``, its item made by ``load`` (which imports it) on first use: a heavy
         dependency of one option (pandas, for tables) is then imported only by the runs that use it."""
-        if name in self:
-            raise ValueError(f"{self.kind} '{name}' is registered twice")
+        self._claim(name)
         self._loaders[name] = load
 
+    def _claim(self, name: str) -> None:
+        if name in self:
+            raise ValueError(f"{self.kind} '{name}' is registered twice")
+
     def get(self, name: str) -> T:
-        if name in self._loaders:
-            self._items[name] = self._loaders.pop(name)()
+        if name in self._loaders:  # a loader that fails (a missing dependency) stays for the next try
+            self._items[name] = self._loaders[name]()
+            del self._loaders[name]
         try:
             return self._items[name]
         except KeyError:

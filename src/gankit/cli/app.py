@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from gankit.cli.commands import COMMANDS
 from gankit.cli.parser import build_parser
 from gankit.cli.precheck import precheck
+from gankit.core.console import say
 from gankit.core.errors import GankitError
 
 __all__ = ["build_parser", "main"]
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         precheck(args)  # what the arguments alone show to be wrong, answered before torch loads
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:  # before training started or after it ended: nothing to save
-        print("gankit: interrupted", file=sys.stderr)
+        say("gankit: interrupted")
         return 130
     except BrokenPipeError:  # `gankit ... | head`: the reader has what it wanted; the run is saved
         # Python would report the pipe again when it flushes stdout at exit: point it elsewhere.
@@ -35,9 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GankitError as exc:
         exit_code = getattr(exc, "exit_code", None)  # run.Interrupted: a signal stopped training
         if exit_code is not None:
-            print(f"gankit: {exc}", file=sys.stderr)
+            say(f"gankit: {exc}")
             return int(exit_code)
         if args.debug or args.debug_anywhere:
             raise
-        print(f"gankit: error: {exc}", file=sys.stderr)
+        say(f"gankit: error: {exc}")
         return 2

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from gankit import __version__
 from gankit.config import Config
+from gankit.core.console import say
 from gankit.core.memberstats import MemberMetrics
 from gankit.evaluation import Evaluator
 from gankit.session.divergence import DivergenceGuard
@@ -232,7 +233,7 @@ class ProgressBar(Observer):
                 if self.total and 0 < step < self.total:
                     left = f", about {elapsed / step * (self.total - step):.0f} s left"
                 shown = " ".join(f"{k} {v}" for k, v in self._postfix().items())
-                print(f"step {step}{of} ({elapsed:.1f} s{left}) {shown}", file=self.stream, flush=True)
+                say(f"step {step}{of} ({elapsed:.1f} s{left}) {shown}", self.stream)
             return
         self.bar.update(1)
         if self.log.new_rows:

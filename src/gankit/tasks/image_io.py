@@ -8,7 +8,6 @@ own subject, and none of it needs torch.
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gankit.core.console import say
 from gankit.core.errors import GankitError
 
 MAX_BYTES = 2 << 30  # images held in memory as uint8: 2 GiB, e.g. 700,000 RGB images of 32x32
@@ -200,8 +200,8 @@ def read_folder(folder: Path, size: int, channels: int) -> FolderImages:
         raise GankitError(f"none of the {len(files)} image files under '{folder}' could be read: "
                           f"{_named(skipped, folder)}{_missing_support(skipped)}")
     if skipped:
-        print(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}': "
-              f"{_named(skipped, folder)}{_missing_support(skipped)}", file=sys.stderr)
+        say(f"gankit: skipped {len(skipped)} unreadable image file(s) under '{folder}': "
+            f"{_named(skipped, folder)}{_missing_support(skipped)}")
     return replace(folder_classes(read, folder), images=np.stack(fitted))
 
 

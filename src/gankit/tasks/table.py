@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from gankit.core.console import say
 from gankit.core.errors import GankitError, did_you_mean
 from gankit.tasks.base import Task, cycled_order
 from gankit.tasks.saved import STATE_FILE, check_saved, write_saved
@@ -167,7 +167,7 @@ class Table(SpanConditioned, Task):
                 self.na_values, tuple(sorted(self.types.items())))
         if told not in _TOLD:
             _TOLD.add(told)
-            print(self.describe(), file=sys.stderr)
+            say(self.describe())
 
     def saved_state(self) -> dict[str, Any]:
         """The fitted codec, the encoded held-out rows and training rows (see :func:`_state`)."""

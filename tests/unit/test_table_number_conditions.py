@@ -105,8 +105,27 @@ def test_extrapolation_is_accepted_when_asked_and_goes_on_past_the_range(table):
     beyond = task.condition_vector({"x": x.high + 10}, 1, extrapolate=True)[0, 0].item()
     below = task.condition_vector({"x": x.low - 10}, 1, extrapolate=True)[0, 0].item()
     assert beyond > top + 0.5 and below < task.condition_vector({"x": x.low}, 1)[0, 0].item() - 0.5
-    rows = task.attach_conditions(torch.zeros(1, task.shape[0]), torch.tensor([[beyond]]))
-    assert task.decode(rows[:, :-1])["x"].item() == x.high  # decoded numbers stay in the training range
+    rows = task.attach_conditions(torch.zeros(2, task.shape[0]), torch.tensor([[beyond], [below]]))
+    assert task.decode(rows[:, :-1])["x"].tolist() == pytest.approx([x.high + 10, x.low - 10])  # as asked
+
+
+@pytest.mark.parametrize("name, past", [("x", 7.3), ("age", 12), ("skew", 40.0), ("day", 90)])
+def test_a_number_asked_past_the_range_is_written_as_asked_and_g_own_numbers_stay_clipped(table, name, past):
+    task = _task(table, [name])
+    column = _column(task, name)
+    asked: list = [column.high + past, column.low - past]
+    if name == "day":  # a date column is asked and written as dates
+        asked = [str(np.datetime64("1970-01-01") + np.timedelta64(int(v), "D")) for v in asked]
+    c = torch.cat([task.condition_vector({name: v}, 1, extrapolate=True) for v in asked])
+    wild = torch.full((2, task.shape[0]), 25.0)  # G's own outputs far past every column's range
+    written = task.decode(task.attach_conditions(wild, c)[:, :task.shape[0]])
+    if name == "day":
+        assert written[name].astype(str).tolist() == asked
+    else:
+        assert written[name].tolist() == pytest.approx(asked, abs=1e-9)
+    for other in ("x", "y", "age"):  # the numbers G writes itself: clipped to the training range
+        if other != name:
+            assert written[other].max() == _column(task, other).high
 
 
 def test_training_draws_the_parts_of_training_rows_and_real_rows_carry_their_own(table):

@@ -242,7 +242,7 @@ class Table(SpanConditioned, Task):
 
     def decode(self, x: torch.Tensor | np.ndarray) -> pd.DataFrame:
         array = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-        return self.codec.decode(array.reshape(len(array), -1))
+        return self.codec.decode(array.reshape(len(array), -1), self.imposed_numbers)
 
     def harden(self, x: np.ndarray) -> np.ndarray:
         """Generated rows as the user gets them, encoded again: one-hot categories, numbers

@@ -24,6 +24,7 @@ Decisions, each counted and printed when a table is read:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -250,12 +251,20 @@ class TableCodec:
         u = 0.5 * (np.interp(x, q, levels) - np.interp(-x, -q[::-1], -levels[::-1]))
         return ndtri(np.clip(u, EDGE, 1 - EDGE))
 
-    def _inverse(self, column: Column, z: np.ndarray) -> np.ndarray:
+    def _inverse(self, column: Column, z: np.ndarray, extend: bool = False) -> np.ndarray:
+        """Normalised values -> numbers in the training range; ``extend``: past the ends of the
+        range, the straight line :func:`gankit.tasks.table_numbers.number_part` asks with."""
         if column.quantiles is None:
             x = z * column.std + column.mean
         else:
             x = np.interp(ndtr(z), np.linspace(0, 1, len(column.quantiles)), column.quantiles)
         x = np.clip(x, column.low, column.high)
+        if extend and column.high > column.low:
+            ends = np.array([column.low, column.high])
+            z_low, z_high = self._forward(column, ends).astype(np.float32).astype(np.float64)
+            slope = (column.high - column.low) / (z_high - z_low)
+            x = np.where(z > z_high, column.high + (z - z_high) * slope, x)
+            x = np.where(z < z_low, column.low + (z - z_low) * slope, x)
         return x if column.decimals is None else np.round(x, column.decimals)
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
@@ -293,16 +302,17 @@ class TableCodec:
                               "training rows do not have")
         return np.where(missing, len(column.categories), codes)
 
-    def views(self, encoded: np.ndarray) -> list[np.ndarray]:
+    def views(self, encoded: np.ndarray, extended: Collection[str] = ()) -> list[np.ndarray]:
         """Per modelled column of encoded rows: decoded numbers (clipped, rounded; NaN for
-        missing) or category codes (the missing category last)."""
+        missing) or category codes (the missing category last). Number columns named in
+        ``extended`` are not clipped (see :meth:`_inverse`)."""
         views = []
         for column in self.modelled:
             block = encoded[:, column.start:column.start + column.width]
             if column.categorical:
                 views.append(block.argmax(axis=1))
                 continue
-            x = self._inverse(column, block[:, 0].astype(np.float64))
+            x = self._inverse(column, block[:, 0].astype(np.float64), column.name in extended)
             if column.has_missing:
                 x = np.where(block[:, 2] > block[:, 1], np.nan, x)
             views.append(x)
@@ -317,10 +327,11 @@ class TableCodec:
     def modelled(self) -> list[Column]:
         return [c for c in self.columns if c.width]
 
-    def decode(self, encoded: np.ndarray) -> pd.DataFrame:
-        """Generated rows -> a DataFrame with the original header, column order and dtypes."""
+    def decode(self, encoded: np.ndarray, extended: Collection[str] = ()) -> pd.DataFrame:
+        """Generated rows -> a DataFrame with the original header, column order and dtypes;
+        ``extended`` as in :meth:`views`."""
         encoded = np.asarray(encoded)
-        views = iter(self.views(encoded))
+        views = iter(self.views(encoded, extended))
         data: dict[str, Any] = {}
         for column in self.columns:
             if column.kind == "constant":

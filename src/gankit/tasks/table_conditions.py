@@ -266,6 +266,15 @@ class SpanConditioned:
         conditions = self._conditions
         return by_condition_figure(self.data, conditions.names, conditions.columns.numpy(), sample, path)
 
+    @property
+    def imposed_numbers(self) -> list[str]:
+        """The number columns conditions set in every generated row: they hold the value asked
+        for, which ``--extrapolate`` may place past the training range, so decoding does not
+        clip them (a column G writes itself is clipped)."""
+        if not isinstance(self._conditions, RowConditions):
+            return []
+        return [column.name for column in self._conditions.chosen if not column.categorical]
+
     def attach_conditions(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """G's rows with the span each condition names set to the value asked for (a hard
         condition), followed by the conditions."""

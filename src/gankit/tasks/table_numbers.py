@@ -96,8 +96,10 @@ def number_part(codec: TableCodec, column: Column, x: float) -> np.ndarray:
     """The encoded part of a row (``column.width`` float32 values) holding ``x`` (NaN: missing),
     by the codec's own encoding of a row. Beyond the training range the normalised value goes on
     in a straight line, with the slope from one end of the range to the other (the standard
-    scaling's own slope): G is asked for a value it never saw, and the decoded column is still
-    clipped to the training range, as every generated number is."""
+    scaling's own slope): G is asked for a value it never saw. The row holds this part as it is,
+    and the codec decodes an imposed number column along the same line (``TableCodec.decode``'s
+    ``extended``), so the written column holds the value asked for; the numbers G writes itself
+    stay clipped to the training range."""
     if math.isnan(x) or column.low <= x <= column.high or column.high <= column.low:
         return _encoded(codec, column, x)
     end = column.high if x > column.high else column.low

@@ -44,13 +44,22 @@ class HtmlPage(HTMLParser):
 
 def assert_second_member_is_single_run(population, single, steps: int) -> None:
     """Steps a 2-member population (seeds s, s + 1) and a single run of seed s + 1 together;
-    then member 1's weights must be the single run's (up to the population paths' rounding)."""
-    import torch
+    then member 1's weights must be the single run's, up to the population path's rounding.
+
+    Rounding is not all within 1e-6: Adam divides each gradient by its own running size, so an
+    entry whose gradient is near zero turns a rounding-sized difference into a step-sized one
+    (on an AMD EPYC, one ACGAN ring weight of 16,384 moved 7.9e-6 apart in 10 steps at lr 1e-3).
+    So nearly every entry must agree to 1e-6 and none may be a tenth of Adam's largest total
+    move apart; a member that trained on another member's data or noise differs everywhere."""
 
     for _ in range(steps):
         population.step()
         single.step()
+    largest_move = steps * max(single.config.train.lr_g, single.config.train.lr_d)
     pairs = ((population.generator, single.generator), (population.discriminator, single.discriminator))
     for ours, ref in pairs:
-        for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
-            torch.testing.assert_close(p[1], q[0], rtol=1e-5, atol=1e-6)
+        for (name, p), q in zip(ours.named_parameters(), ref.parameters(), strict=True):
+            apart = (p[1] - q[0]).abs().detach()
+            beyond = apart > 1e-6 + 1e-5 * q[0].abs().detach()
+            assert beyond.float().mean() <= 1e-3, (name, int(beyond.sum()), apart.numel())
+            assert apart.max() < 0.1 * largest_move, (name, apart.max().item())

@@ -110,7 +110,7 @@ def main() -> None:
 
 def report_outside_share(repeats: int) -> None:
     total, steps, share = outside_steps_share(repeats)
-    print(f"default run: {total:.1f} s wall, {steps:.1f} s in training steps, {share:.0%} outside them "
+    print(f"default run: {total:.1f} s wall, {steps:.1f} s in training steps, {share:.1%} outside them "
           "(target <= 15%)")
 
 

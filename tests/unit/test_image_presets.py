@@ -39,7 +39,7 @@ def test_images_gpu_keeps_dcgans_settings(pictures):
 def test_images_is_smaller_and_differs_only_where_meant(pictures):
     cpu, gpu = preset("images"), preset("images-gpu")
     meant = {("model", "options"), ("model", "pack"), ("train", "steps"), ("train", "batch_size"),
-             ("train", "lr_g"), ("train", "lr_d"), ("train", "ema"),
+             ("train", "lr_g"), ("train", "lr_d"), ("train", "ema"), ("train", "r1"),
              ("log", "eval_every"), ("log", "snapshot_every"), ("log", "checkpoint_every")}
     differing = {(section, key) for section in ("model", "train", "log")
                  for key in cpu[section] if cpu[section][key] != gpu[section][key]}

@@ -87,8 +87,8 @@ def _images_cpu_preset() -> dict[str, Any]:
     # steps against 1,000-1,500 in short screening runs); an EMA of 0.995 steadies the colours,
     # which the feature-space fd weighs heavily (0.999 lagged ~1,000 steps behind the escape).
     # R1 0.1 (with the packing) stops fd drifting back up after its low, and a folder asked for
-    # its classes learns them a little better; a fifth more per step. With pack 1 (the projection
-    # discriminator) it holds back the classes: README and docs/BENCHMARKS.md, section 15.
+    # its classes learns them a little better, for a fifth to a quarter more per step. With pack 1
+    # (the projection discriminator) it holds the classes back: README, docs/BENCHMARKS.md s. 15.
     config = Config(
         name="images",
         data=DataConfig("images"),

@@ -44,22 +44,36 @@ class HtmlPage(HTMLParser):
 
 def assert_second_member_is_single_run(population, single, steps: int) -> None:
     """Steps a 2-member population (seeds s, s + 1) and a single run of seed s + 1 together;
-    then member 1's weights must be the single run's, up to the population path's rounding.
+    then member 1's weights must be the single run's up to the population path's rounding
+    (rtol 1e-5, atol 1e-6).
 
-    Rounding is not all within 1e-6: Adam divides each gradient by its own running size, so an
-    entry whose gradient is near zero turns a rounding-sized difference into a step-sized one
-    (on an AMD EPYC, one ACGAN ring weight of 16,384 moved 7.9e-6 apart in 10 steps at lr 1e-3).
-    So nearly every entry must agree to 1e-6 and none may be a tenth of Adam's largest total
-    move apart; a member that trained on another member's data or noise differs everywhere."""
+    The one place rounding can exceed that is an entry whose gradient was, at some step, below
+    100 x Adam's eps: Adam divides a gradient by about its own size plus eps, so there a
+    rounding-sized difference in the gradient becomes a step-sized difference in the weight
+    (in test_acgan's ring case on an AMD EPYC, one D weight whose first gradient was 2.2e-9
+    moved 7.9e-6 apart; every other entry was equal). Such an entry is held to what two Adam
+    runs can differ by, two steps' worth of lr per step; the single run's own gradients say
+    which entries they are."""
+    import torch
 
+    smallest: dict[str, torch.Tensor] = {}  # per network: each entry's smallest |gradient| so far
+    for net, opt in (("g", single.opt_g), ("d", single.opt_d)):
+        def recording(grad, *args, _step=opt.step, _net=net, **kwargs):
+            seen = smallest.get(_net)
+            smallest[_net] = grad.abs() if seen is None else torch.minimum(seen, grad.abs())
+            return _step(grad, *args, **kwargs)
+        opt.step = recording
     for _ in range(steps):
         population.step()
         single.step()
-    largest_move = steps * max(single.config.train.lr_g, single.config.train.lr_d)
-    pairs = ((population.generator, single.generator), (population.discriminator, single.discriminator))
-    for ours, ref in pairs:
+    networks = (("g", population.generator, single.generator, single.g_flat, single.opt_g),
+                ("d", population.discriminator, single.discriminator, single.d_flat, single.opt_d))
+    for net, ours, ref, flat, opt in networks:
         for (name, p), q in zip(ours.named_parameters(), ref.parameters(), strict=True):
+            start = (q.data_ptr() - flat.data_ptr()) // q.element_size()
+            near_zero = (smallest[net][start:start + q.numel()].view_as(q) < 100 * opt.eps)[0]
             apart = (p[1] - q[0]).abs().detach()
-            beyond = apart > 1e-6 + 1e-5 * q[0].abs().detach()
-            assert beyond.float().mean() <= 1e-3, (name, int(beyond.sum()), apart.numel())
-            assert apart.max() < 0.1 * largest_move, (name, apart.max().item())
+            rounding = apart <= 1e-6 + 1e-5 * q[0].abs().detach()
+            outside = ~rounding & ~near_zero
+            assert not outside.any(), (name, int(outside.sum()), apart.max().item())
+            assert (apart[near_zero] <= 2 * steps * opt.lr).all(), name

@@ -260,12 +260,18 @@ class TableCodec:
             x = np.interp(ndtr(z), np.linspace(0, 1, len(column.quantiles)), column.quantiles)
         x = np.clip(x, column.low, column.high)
         if extend and column.high > column.low:
-            ends = np.array([column.low, column.high])
-            z_low, z_high = self._forward(column, ends).astype(np.float32).astype(np.float64)
+            z_low, z_high = self.range_ends(column)
             slope = (column.high - column.low) / (z_high - z_low)
             x = np.where(z > z_high, column.high + (z - z_high) * slope, x)
             x = np.where(z < z_low, column.low + (z - z_low) * slope, x)
         return x if column.decimals is None else np.round(x, column.decimals)
+
+    def range_ends(self, column: Column) -> tuple[float, float]:
+        """The normalised values of a number column's lowest and highest training values, as an
+        encoded row holds them (float32): past the range, a requested value's part and its
+        decoding follow the straight line through these two points."""
+        z = self._forward(column, np.array([column.low, column.high])).astype(np.float32)
+        return float(z[0]), float(z[1])
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows of the user's table -> ``[rows, width]`` float32; unseen categories are an error."""

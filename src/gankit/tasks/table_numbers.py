@@ -104,6 +104,6 @@ def number_part(codec: TableCodec, column: Column, x: float) -> np.ndarray:
         return _encoded(codec, column, x)
     end = column.high if x > column.high else column.low
     part = _encoded(codec, column, end)
-    z_low, z_high = (float(_encoded(codec, column, v)[0]) for v in (column.low, column.high))
+    z_low, z_high = codec.range_ends(column)
     part[0] = np.float32(part[0] + (x - end) * (z_high - z_low) / (column.high - column.low))
     return part
